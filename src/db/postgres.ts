@@ -1,0 +1,63 @@
+import postgres from 'postgres';
+import type { Database, Queryable, Row } from './database.ts';
+import { normalizeDatabaseError } from './database.ts';
+
+/**
+ * Connects to a PostgreSQL server.
+ * @param url - a postgres:// connection string
+ * @param max - pool size
+ * @returns the database
+ */
+export function openPostgres(url: string, max = 10): Database {
+  const sql = postgres(url, {
+    max,
+    onnotice: () => undefined,
+    // Keep values as the server sends them where JavaScript would lose precision.
+    types: { bigint: postgres.BigInt },
+    prepare: true,
+  });
+  const wrap = (s: postgres.Sql | postgres.TransactionSql): Queryable => ({
+    async query<T extends Row>(text: string, params: readonly unknown[] = []): Promise<T[]> {
+      try {
+        const rows = await s.unsafe(text, params.map(toParam) as postgres.ParameterOrJSON<never>[]);
+        return rows as unknown as T[];
+      } catch (err) {
+        throw normalizeDatabaseError(err);
+      }
+    },
+  });
+  const base = wrap(sql);
+  return {
+    dialect: 'postgres',
+    query: base.query,
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      try {
+        return (await sql.begin(async (tx) => fn(wrap(tx)))) as T;
+      } catch (err) {
+        throw normalizeDatabaseError(err);
+      }
+    },
+    async close(): Promise<void> {
+      await sql.end({ timeout: 5 });
+    },
+  };
+}
+
+/** Arrays go as PostgreSQL array literals (the driver's own inference mistypes some element types). */
+function toParam(v: unknown): unknown {
+  return Array.isArray(v) ? toArrayLiteral(v) : v;
+}
+
+function toArrayLiteral(values: readonly unknown[]): string {
+  const items = values.map((v) => {
+    if (v === null || v === undefined) {
+      return 'NULL';
+    }
+    if (typeof v === 'boolean') {
+      return v ? 't' : 'f';
+    }
+    const s = typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'bigint' ? String(v) : JSON.stringify(v);
+    return `"${s.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+  });
+  return `{${items.join(',')}}`;
+}

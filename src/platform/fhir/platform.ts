@@ -1,0 +1,108 @@
+import type { OperationOutcomeIssue, Resource, SearchParameter } from '@medplum/fhirtypes';
+import type { Database } from '../../db/index.ts';
+import type { Definitions } from './definitions.ts';
+import { getDefinitions } from './definitions.ts';
+import { Extractor } from './search/extract.ts';
+import type { ParamType } from './search/registry.ts';
+import { SearchRegistry } from './search/registry.ts';
+import { setComponentTypeLookup } from './search/search.store.ts';
+import { internParams } from './store.ts';
+
+/** Validates resources on write; the validation module provides the implementation. */
+export interface ResourceValidator {
+  validate(resource: Resource, extraProfiles?: readonly string[]): OperationOutcomeIssue[];
+  addProfile?(sd: Resource): void;
+}
+
+/** Expands value sets for :in/:not-in and required bindings. */
+export type ValueSetLookup = (url: string) => { system: string; code: string }[] | undefined;
+
+/** Everything the FHIR layer shares: definitions, search registry, interned parameter ids. */
+export interface FhirPlatform {
+  readonly db: Database;
+  readonly defs: Definitions;
+  readonly registry: SearchRegistry;
+  readonly extractor: Extractor;
+  readonly validator: ResourceValidator | undefined;
+  readonly expandValueSet: ValueSetLookup;
+  readonly baseUrl: string;
+  readonly defaultPageSize: number;
+  readonly maxPageSize: number;
+  paramId(resourceType: string, code: string): number;
+  /** Registers SearchParameters (from packages or created on the server) and interns their ids. */
+  registerSearchParameters(sps: readonly SearchParameter[], source: 'package' | 'server'): Promise<string[]>;
+}
+
+export interface FhirPlatformOptions {
+  readonly db: Database;
+  readonly baseUrl: string;
+  readonly defaultPageSize: number;
+  readonly maxPageSize: number;
+  readonly validator?: ResourceValidator;
+  readonly expandValueSet?: ValueSetLookup;
+  readonly packageSearchParameters?: readonly SearchParameter[];
+}
+
+/**
+ * Builds the FHIR platform state: loads definitions, registers search parameters (base, packages,
+ * and those stored on the server) and interns their ids.
+ * @param options - database and settings
+ * @returns the platform
+ */
+export async function initFhirPlatform(options: FhirPlatformOptions): Promise<FhirPlatform> {
+  const defs = getDefinitions();
+  const registry = new SearchRegistry(defs);
+  for (const sp of options.packageSearchParameters ?? []) {
+    registry.add(sp, 'package');
+  }
+  const stored = await options.db.query<{ content: string }>(`SELECT content FROM resource WHERE resource_type = 'SearchParameter' AND NOT deleted`);
+  for (const row of stored) {
+    registry.add(JSON.parse(row.content) as SearchParameter, 'server');
+  }
+  setComponentTypeLookup((url) => (registry.byCanonical(url)?.type ?? 'token') as ParamType);
+  const extractor = new Extractor(defs, registry);
+  let ids = await internParams(options.db, allPairs(registry, [...defs.resourceTypes]));
+  const platform: FhirPlatform = {
+    db: options.db,
+    defs,
+    registry,
+    extractor,
+    validator: options.validator,
+    expandValueSet: options.expandValueSet ?? (() => undefined),
+    baseUrl: options.baseUrl,
+    defaultPageSize: options.defaultPageSize,
+    maxPageSize: options.maxPageSize,
+    paramId(resourceType: string, code: string): number {
+      const id = ids.get(`${resourceType}\u0000${code}`);
+      if (id === undefined) {
+        throw new Error(`Search parameter ${resourceType}.${code} has no interned id`);
+      }
+      return id;
+    },
+    async registerSearchParameters(sps, source): Promise<string[]> {
+      const types = new Set<string>();
+      for (const sp of sps) {
+        for (const t of registry.add(sp, source)) {
+          types.add(t);
+        }
+      }
+      ids = await internParams(options.db, allPairs(registry, [...types]));
+      return [...types];
+    },
+  };
+  return platform;
+}
+
+function allPairs(registry: SearchRegistry, types: readonly string[]): [string, string][] {
+  const pairs: [string, string][] = [];
+  for (const rt of types) {
+    for (const p of registry.forType(rt)) {
+      pairs.push([rt, p.code]);
+      if (p.type === 'reference') {
+        pairs.push([rt, `${p.code}:identifier`]);
+      }
+      p.components.forEach((_, i) => pairs.push([rt, `${p.code}#${i}`]));
+    }
+  }
+  return pairs;
+}

@@ -1,0 +1,616 @@
+import type { Queryable } from '../../../db/index.ts';
+import { OperationOutcomeError, badRequest } from '../outcome.ts';
+import { dateRange, toDbTime } from './dates.ts';
+import { escapeLike, normalizeString } from './normalize.ts';
+import type { Filter, IncludeSpec, Prefix, SearchRequest } from './parse.ts';
+import { splitEscaped, splitPrefix } from './parse.ts';
+import type { SearchParam } from './registry.ts';
+
+/**
+ * Search compiled to SQL. Every filter becomes an EXISTS over an index table, so the database
+ * decides the plan and paging, totals, includes, chains and _has all see the same rows. Values
+ * are always bound parameters; parameter codes are mapped to interned ids.
+ */
+
+/** Maps (resourceType, code) to the interned parameter id. */
+export type ParamIdLookup = (resourceType: string, code: string) => number;
+
+/** Expands a ValueSet URL to its codes (for :in / :not-in), or undefined when unknown. */
+export type ValueSetExpander = (url: string) => { system: string; code: string }[] | undefined;
+
+export interface SearchSqlOptions {
+  readonly paramId: ParamIdLookup;
+  readonly baseUrl: string;
+  readonly expandValueSet: ValueSetExpander;
+  /** Extra SQL condition on `r` (the access layer adds its filter here). */
+  readonly scope?: { readonly sql: string; readonly params: readonly unknown[] };
+}
+
+class Sql {
+  readonly params: unknown[] = [];
+  private aliasN = 0;
+  p(v: unknown): string {
+    this.params.push(v);
+    return `$${this.params.length}`;
+  }
+  alias(prefix: string): string {
+    return `${prefix}${++this.aliasN}`;
+  }
+}
+
+const TABLE: Record<string, string> = {
+  token: 'idx_token',
+  string: 'idx_string',
+  date: 'idx_date',
+  number: 'idx_number',
+  quantity: 'idx_quantity',
+  reference: 'idx_reference',
+  uri: 'idx_uri',
+};
+
+/**
+ * Builds the WHERE clause of a search on alias `r`.
+ * @param req - the parsed search
+ * @param opts - id lookup etc.
+ * @returns SQL and bound values
+ */
+export function buildWhere(req: Pick<SearchRequest, 'resourceType' | 'filters'>, opts: SearchSqlOptions): { where: string; params: unknown[] } {
+  const q = new Sql();
+  const where = whereFor(q, 'r', req.resourceType, req.filters, opts);
+  return { where, params: q.params };
+}
+
+function whereFor(q: Sql, r: string, resourceType: string, filters: readonly Filter[], opts: SearchSqlOptions): string {
+  const parts = [`${r}.resource_type = ${q.p(resourceType)}`, `NOT ${r}.deleted`];
+  for (const f of filters) {
+    parts.push(filterSql(q, r, resourceType, f, opts));
+  }
+  return parts.join(' AND ');
+}
+
+function filterSql(q: Sql, r: string, resourceType: string, f: Filter, opts: SearchSqlOptions): string {
+  switch (f.kind) {
+    case 'id': {
+      const cond = `${r}.id = ANY(${q.p(f.values)}::text[])`;
+      return f.not ? `NOT (${cond})` : cond;
+    }
+    case 'text': {
+      const t = q.alias('x');
+      const col = f.field === 'narrative' ? 'narrative' : 'content';
+      const ors = f.values.map((v) => {
+        const words = normalizeString(v).split(' ').filter((w) => w !== '');
+        if (words.length === 0) {
+          return 'true';
+        }
+        return words.map((w) => `${t}.${col} LIKE ${q.p(`%${escapeLike(w)}%`)}`).join(' AND ');
+      });
+      return `EXISTS (SELECT 1 FROM idx_text ${t} WHERE ${t}.rid = ${r}.rid AND (${ors.join(' OR ')}))`;
+    }
+    case 'chain': {
+      const x = q.alias('c');
+      const t = q.alias('r');
+      const inner = filterSql(q, t, f.targets[0]!, f.inner, opts);
+      return `EXISTS (SELECT 1 FROM idx_reference ${x} JOIN resource ${t} ON ${t}.resource_type = ${x}.target_type AND ${t}.id = ${x}.target_id
+        WHERE ${x}.rid = ${r}.rid AND ${x}.param = ${q.p(opts.paramId(resourceType, f.param.code))} AND ${x}.target_type = ANY(${q.p(f.targets)}::text[]) AND NOT ${t}.deleted AND ${inner})`;
+    }
+    case 'has': {
+      const x = q.alias('h');
+      const s = q.alias('r');
+      const inner = filterSql(q, s, f.sourceType, f.inner, opts);
+      return `EXISTS (SELECT 1 FROM idx_reference ${x} JOIN resource ${s} ON ${s}.rid = ${x}.rid
+        WHERE ${x}.target_id = ${r}.id AND ${x}.target_type = ${r}.resource_type AND ${x}.param = ${q.p(opts.paramId(f.sourceType, f.refParam.code))}
+          AND ${s}.resource_type = ${q.p(f.sourceType)} AND NOT ${s}.deleted AND ${inner})`;
+    }
+    case 'param':
+      return paramSql(q, r, resourceType, f.param, f.modifier, f.values, opts);
+    default:
+      f satisfies never;
+      throw new Error('unreachable');
+  }
+}
+
+function paramSql(q: Sql, r: string, resourceType: string, param: SearchParam, modifier: string | undefined, values: readonly string[], opts: SearchSqlOptions): string {
+  if (param.type === 'composite') {
+    return compositeSql(q, r, resourceType, param, modifier, values, opts);
+  }
+  const table = TABLE[param.type];
+  if (table === undefined) {
+    throw new OperationOutcomeError(badRequest(`Search parameter "${param.code}" cannot be searched`));
+  }
+  const t = q.alias('i');
+  if (modifier === 'identifier') {
+    const ors = values.map((v) => tokenMatch(q, t, v, undefined, opts));
+    return `EXISTS (SELECT 1 FROM idx_token ${t} WHERE ${t}.rid = ${r}.rid AND ${t}.param = ${q.p(opts.paramId(resourceType, `${param.code}:identifier`))} AND (${ors.join(' OR ')}))`;
+  }
+  const head = `SELECT 1 FROM ${table} ${t} WHERE ${t}.rid = ${r}.rid AND ${t}.param = ${q.p(opts.paramId(resourceType, param.code))}`;
+  if (modifier === 'missing') {
+    return values[0] === 'true' ? `NOT EXISTS (${head})` : `EXISTS (${head})`;
+  }
+  if (param.type === 'token' && (modifier === 'not' || modifier === 'not-in')) {
+    const ors = values.map((v) => valueMatch(q, t, param, modifier === 'not' ? undefined : 'in', v, opts));
+    return `NOT EXISTS (${head} AND (${ors.join(' OR ')}))`;
+  }
+  if (param.type === 'number' || param.type === 'quantity' || param.type === 'date') {
+    // ne is "not equal" per value: a resource matches when some value is outside the range.
+    const ors = values.map((v) => valueMatch(q, t, param, modifier, v, opts));
+    return `EXISTS (${head} AND (${ors.join(' OR ')}))`;
+  }
+  const ors = values.map((v) => valueMatch(q, t, param, modifier, v, opts));
+  return `EXISTS (${head} AND (${ors.join(' OR ')}))`;
+}
+
+function compositeSql(q: Sql, r: string, resourceType: string, param: SearchParam, modifier: string | undefined, values: readonly string[], opts: SearchSqlOptions): string {
+  if (modifier === 'missing') {
+    const t = q.alias('i');
+    const exists = `EXISTS (SELECT 1 FROM idx_token ${t} WHERE ${t}.rid = ${r}.rid AND ${t}.param = ${q.p(opts.paramId(resourceType, `${param.code}#0`))})`;
+    return values[0] === 'true' ? `NOT ${exists}` : exists;
+  }
+  const ors = values.map((v) => {
+    const parts = splitEscapedKeep(v);
+    let inner = '';
+    for (let i = parts.length - 1; i >= 0; i--) {
+      const comp = param.components[i]!;
+      const compType = componentType(comp.definition);
+      const table = TABLE[compType] ?? 'idx_token';
+      const a = `k${i}_${q.alias('')}`;
+      const compParam: SearchParam = { ...param, code: `${param.code}#${i}`, type: compType };
+      const grp = i === 0 ? '' : ` AND ${a}.grp = GRP.grp`;
+      const cond = `SELECT 1 FROM ${table} ${a} WHERE ${a}.rid = ${r}.rid AND ${a}.param = ${q.p(opts.paramId(resourceType, compParam.code))}${grp} AND ${valueMatch(q, a, compParam, undefined, parts[i]!, opts)}${inner === '' ? '' : ` AND EXISTS (${inner.replaceAll('GRP.grp', `${a}.grp`)})`}`;
+      inner = cond;
+    }
+    return `EXISTS (${inner})`;
+  });
+  return `(${ors.join(' OR ')})`;
+}
+
+/** Composite components keep their own escapes (a token component may contain an escaped |). */
+function splitEscapedKeep(value: string): string[] {
+  const out: string[] = [];
+  let current = '';
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i]!;
+    if (c === '\\' && i + 1 < value.length) {
+      current += value[i + 1] === '$' ? '$' : c + value[i + 1]!;
+      i++;
+    } else if (c === '$') {
+      out.push(current);
+      current = '';
+    } else {
+      current += c;
+    }
+  }
+  out.push(current);
+  return out;
+}
+
+/** Component types of the composite parameters, looked up by the component definition's URL suffix. */
+let componentTypeOf: (url: string) => SearchParam['type'] = () => 'token';
+/**
+ * Installs the lookup of component parameter types (from the registry).
+ * @param fn - URL → type
+ */
+export function setComponentTypeLookup(fn: (url: string) => SearchParam['type']): void {
+  componentTypeOf = fn;
+}
+function componentType(url: string): SearchParam['type'] {
+  return componentTypeOf(url);
+}
+
+function valueMatch(q: Sql, t: string, param: SearchParam, modifier: string | undefined, value: string, opts: SearchSqlOptions): string {
+  switch (param.type) {
+    case 'token':
+      return tokenMatch(q, t, value, modifier, opts);
+    case 'string': {
+      if (modifier === 'exact') {
+        return `${t}.exact = ${q.p(value.normalize('NFC'))}`;
+      }
+      const norm = escapeLike(normalizeString(value));
+      if (modifier === 'contains') {
+        return `${t}.norm LIKE ${q.p(`%${norm}%`)}`;
+      }
+      return `${t}.norm LIKE ${q.p(`${norm}%`)}`;
+    }
+    case 'date':
+      return dateMatch(q, t, value);
+    case 'number':
+      return numberMatch(q, `${t}.value`, value);
+    case 'quantity': {
+      const { prefix, rest } = splitPrefix(value);
+      const [num, system, code] = splitEscaped(rest, '|');
+      const parts = [numberMatch(q, `${t}.value`, prefix + num!)];
+      if (system !== undefined && system !== '') {
+        parts.push(`${t}.system = ${q.p(system)}`);
+      }
+      if (code !== undefined && code !== '') {
+        parts.push(system === undefined || system === '' ? `(${t}.code = ${q.p(code)} OR ${t}.unit_norm = ${q.p(normalizeString(code))})` : `${t}.code = ${q.p(code)}`);
+      }
+      return `(${parts.join(' AND ')})`;
+    }
+    case 'reference':
+      return referenceMatch(q, t, param, modifier, value, opts);
+    case 'uri':
+      if (modifier === 'below') {
+        return `${t}.value LIKE ${q.p(`${escapeLike(value)}%`)}`;
+      }
+      if (modifier === 'above') {
+        return `${q.p(value)} LIKE replace(replace(replace(${t}.value, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%'`;
+      }
+      return `${t}.value = ${q.p(value)}`;
+    case 'composite':
+    case 'special':
+      throw new OperationOutcomeError(badRequest(`Search parameter "${param.code}" cannot be used here`));
+    default:
+      param.type satisfies never;
+      throw new Error('unreachable');
+  }
+}
+
+function tokenMatch(q: Sql, t: string, value: string, modifier: string | undefined, opts: SearchSqlOptions): string {
+  if (modifier === 'text') {
+    const norm = escapeLike(normalizeString(value));
+    return `(${t}.text_norm LIKE ${q.p(`${norm}%`)} OR ${t}.text_norm LIKE ${q.p(`% ${norm}%`)})`;
+  }
+  if (modifier === 'in' || modifier === 'not-in') {
+    const codes = opts.expandValueSet(value);
+    if (codes === undefined) {
+      throw new OperationOutcomeError(badRequest(`ValueSet "${value}" is not known to this server, so :${modifier} cannot be evaluated`));
+    }
+    if (codes.length === 0) {
+      return 'false';
+    }
+    return `(${t}.system, ${t}.code) IN (SELECT * FROM unnest(${q.p(codes.map((c) => c.system))}::text[], ${q.p(codes.map((c) => c.code))}::text[]))`;
+  }
+  if (modifier === 'of-type') {
+    const [ts, tc, v] = splitEscaped(value, '|');
+    return `(${t}.type_system = ${q.p(ts)} AND ${t}.type_code = ${q.p(tc)} AND ${t}.code = ${q.p(v)})`;
+  }
+  if (modifier === 'above' || modifier === 'below') {
+    // Without a code system hierarchy on the server a code subsumes only itself (and uri-like codes by prefix).
+    const parts = splitEscaped(value, '|');
+    const code = parts.length === 1 ? parts[0]! : parts[1]!;
+    const sys = parts.length === 1 ? undefined : parts[0]!;
+    const codeCond = modifier === 'below' ? `${t}.code LIKE ${q.p(`${escapeLike(code)}%`)}` : `${q.p(code)} LIKE ${t}.code || '%'`;
+    return sys === undefined || sys === '' ? `(${codeCond})` : `(${t}.system = ${q.p(sys)} AND ${codeCond})`;
+  }
+  const parts = splitEscaped(value, '|');
+  if (parts.length === 1) {
+    return `${t}.code = ${q.p(parts[0])}`;
+  }
+  const [system, code] = parts as [string, string];
+  if (system === '') {
+    return `(${t}.system IS NULL AND ${t}.code = ${q.p(code)})`;
+  }
+  if (code === '') {
+    return `${t}.system = ${q.p(system)}`;
+  }
+  return `(${t}.code = ${q.p(code)} AND ${t}.system = ${q.p(system)})`;
+}
+
+/**
+ * Date comparison of ranges (https://hl7.org/fhir/R4/search.html#date): the search value is a range
+ * [plo, phi), the stored value [lo, hi).
+ */
+function dateMatch(q: Sql, t: string, value: string): string {
+  const { prefix, rest } = splitPrefix(value);
+  const range = dateRange(rest);
+  if (range === undefined) {
+    throw new OperationOutcomeError(badRequest(`"${value}" is not a valid date`));
+  }
+  const lo = q.p(toDbTime(range.lo));
+  const hi = q.p(toDbTime(range.hi));
+  switch (prefix) {
+    case 'eq':
+      return `(${t}.lo >= ${lo}::timestamptz AND ${t}.hi <= ${hi}::timestamptz)`;
+    case 'ne':
+      return `NOT (${t}.lo >= ${lo}::timestamptz AND ${t}.hi <= ${hi}::timestamptz)`;
+    case 'gt':
+      return `${t}.hi > ${hi}::timestamptz`;
+    case 'lt':
+      return `${t}.lo < ${lo}::timestamptz`;
+    case 'ge':
+      return `${t}.hi > ${lo}::timestamptz`;
+    case 'le':
+      return `${t}.lo < ${hi}::timestamptz`;
+    case 'sa':
+      return `${t}.lo >= ${hi}::timestamptz`;
+    case 'eb':
+      return `${t}.hi <= ${lo}::timestamptz`;
+    case 'ap': {
+      // Approximately: within 10% of the distance from now, at least a day, on either side.
+      const now = Date.now();
+      const slack = Math.max(Math.abs(now - range.lo) * 0.1, 86400000);
+      return `(${t}.lo < ${q.p(toDbTime(range.hi + slack))}::timestamptz AND ${t}.hi > ${q.p(toDbTime(range.lo - slack))}::timestamptz)`;
+    }
+    default:
+      prefix satisfies never;
+      throw new Error('unreachable');
+  }
+}
+
+/**
+ * Number comparison with implicit precision (https://hl7.org/fhir/R4/search.html#number):
+ * "100" means [99.5, 100.5); "1e2" likewise.
+ */
+function numberMatch(q: Sql, col: string, value: string): string {
+  const { prefix, rest } = splitPrefix(value);
+  const { lo, hi, exact } = numberRange(rest);
+  const L = q.p(lo);
+  const H = q.p(hi);
+  const X = q.p(exact);
+  const cmp = (p: Prefix): string => {
+    switch (p) {
+      case 'eq':
+        return `(${col} >= ${L}::numeric AND ${col} < ${H}::numeric)`;
+      case 'ne':
+        return `(${col} < ${L}::numeric OR ${col} >= ${H}::numeric)`;
+      case 'gt':
+      case 'sa':
+        return `${col} > ${X}::numeric`;
+      case 'lt':
+      case 'eb':
+        return `${col} < ${X}::numeric`;
+      case 'ge':
+        return `${col} >= ${X}::numeric`;
+      case 'le':
+        return `${col} <= ${X}::numeric`;
+      case 'ap':
+        return `(${col} >= ${X}::numeric - abs(${X}::numeric) * 0.1 AND ${col} <= ${X}::numeric + abs(${X}::numeric) * 0.1)`;
+      default:
+        p satisfies never;
+        throw new Error('unreachable');
+    }
+  };
+  return cmp(prefix);
+}
+
+/**
+ * @param text - a decimal as written
+ * @returns the half-open range its precision implies, as decimal strings, and the value itself
+ */
+export function numberRange(text: string): { lo: string; hi: string; exact: string } {
+  const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text);
+  if (m === null) {
+    throw new OperationOutcomeError(badRequest(`"${text}" is not a number`));
+  }
+  const exp = Number(m[4] ?? '0');
+  const decimals = (m[3] ?? '').length - exp;
+  // Half a unit in the last significant place.
+  const half = `5e${-(decimals + 1)}`;
+  const n = `${m[1]}${m[2] === '' ? '0' : m[2]}${m[3] !== undefined && m[3] !== '' ? `.${m[3]}` : ''}${m[4] !== undefined ? `e${m[4]}` : ''}`;
+  return { lo: `${sub(n, half)}`, hi: `${add(n, half)}`, exact: n };
+}
+
+// Exact decimal arithmetic is left to PostgreSQL: these produce expressions it evaluates.
+function sub(a: string, b: string): string {
+  return exactDecimal(a, b, -1);
+}
+function add(a: string, b: string): string {
+  return exactDecimal(a, b, 1);
+}
+function exactDecimal(a: string, b: string, sign: 1 | -1): string {
+  // Use BigInt on scaled values to stay exact.
+  const scale = 40;
+  const toScaled = (s: string): bigint => {
+    const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(s)!;
+    const digits = `${m[2] === '' ? '0' : m[2]}${m[3] ?? ''}`;
+    const pow = scale - (m[3] ?? '').length + Number(m[4] ?? '0');
+    const v = pow >= 0 ? BigInt(digits) * 10n ** BigInt(pow) : BigInt(digits) / 10n ** BigInt(-pow);
+    return m[1] === '-' ? -v : v;
+  };
+  const v = toScaled(a) + BigInt(sign) * toScaled(b);
+  const neg = v < 0n;
+  const abs = (neg ? -v : v).toString().padStart(scale + 1, '0');
+  return `${neg ? '-' : ''}${abs.slice(0, -scale)}.${abs.slice(-scale)}`;
+}
+
+function referenceMatch(q: Sql, t: string, param: SearchParam, modifier: string | undefined, value: string, opts: SearchSqlOptions): string {
+  let v = value;
+  if (v.startsWith(`${opts.baseUrl}/`)) {
+    v = v.slice(opts.baseUrl.length + 1);
+  }
+  if (modifier === 'below' || modifier === 'above') {
+    return `${t}.url LIKE ${q.p(`${escapeLike(v)}%`)}`;
+  }
+  const typeModifier = modifier !== undefined && /^[A-Z]/.test(modifier) ? modifier : undefined;
+  const local = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]+)?$/.exec(v);
+  if (local !== null) {
+    if (typeModifier !== undefined && typeModifier !== local[1]) {
+      return 'false';
+    }
+    return `(${t}.target_type = ${q.p(local[1])} AND ${t}.target_id = ${q.p(local[2])})`;
+  }
+  if (/^[A-Za-z0-9\-.]{1,64}$/.test(v)) {
+    const types = typeModifier !== undefined ? [typeModifier] : param.target.length === 1 ? [param.target[0]!] : undefined;
+    return types !== undefined ? `(${t}.target_id = ${q.p(v)} AND ${t}.target_type = ${q.p(types[0])})` : `${t}.target_id = ${q.p(v)}`;
+  }
+  if (/^[a-z][a-z0-9+.-]*:/.test(v)) {
+    return `${t}.url = ${q.p(v.replace(/\|.*$/, ''))} OR ${t}.url = ${q.p(v)}`;
+  }
+  throw new OperationOutcomeError(badRequest(`"${value}" is not a valid reference for "${param.code}" (use Type/id, id or an absolute URL)`));
+}
+
+/** One matched or included row. */
+export interface ResultRow {
+  readonly rid: string;
+  readonly resourceType: string;
+  readonly id: string;
+  readonly content: string;
+}
+
+/**
+ * Runs a search: one page of matches and, when asked, the total.
+ * @param db - database
+ * @param req - the parsed search
+ * @param opts - lookups and access scope
+ * @returns matches and total
+ */
+export async function executeSearch(db: Queryable, req: SearchRequest, opts: SearchSqlOptions): Promise<{ rows: ResultRow[]; total: number | undefined; hasMore: boolean }> {
+  const q = new Sql();
+  let where = whereFor(q, 'r', req.resourceType, req.filters, opts);
+  if (opts.scope !== undefined) {
+    const shift = q.params.length;
+    where += ` AND (${opts.scope.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + shift}`)})`;
+    q.params.push(...opts.scope.params);
+  }
+  const orderParts: string[] = [];
+  for (const s of req.sort) {
+    const dir = s.descending ? 'DESC' : 'ASC';
+    if (s.code === '_id') {
+      orderParts.push(`r.id ${dir}`);
+    } else if (s.code === '_lastUpdated') {
+      orderParts.push(`r.last_updated ${dir}`);
+    } else if (s.param !== undefined) {
+      const table = TABLE[s.param.type]!;
+      const col = { token: 'code', string: 'norm', date: s.descending ? 'hi' : 'lo', number: 'value', quantity: 'value', reference: 'target_id', uri: 'value' }[s.param.type as string] ?? 'code';
+      const agg = s.descending ? 'max' : 'min';
+      orderParts.push(`(SELECT ${agg}(o.${col}) FROM ${table} o WHERE o.rid = r.rid AND o.param = ${q.p(opts.paramId(req.resourceType, s.param.code))}) ${dir} NULLS LAST`);
+    }
+  }
+  orderParts.push('r.rid');
+  let rows: ResultRow[] = [];
+  let hasMore = false;
+  if (req.summary !== 'count' && req.count > 0) {
+    const limit = q.p(req.count + 1);
+    const offset = q.p(req.offset);
+    const found = await db.query<{ rid: string; resource_type: string; id: string; content: string }>(
+      `SELECT r.rid::text AS rid, r.resource_type, r.id, r.content FROM resource r WHERE ${where} ORDER BY ${orderParts.join(', ')} LIMIT ${limit} OFFSET ${offset}`,
+      q.params,
+    );
+    hasMore = found.length > req.count;
+    rows = found.slice(0, req.count).map((f) => ({ rid: String(f.rid), resourceType: f.resource_type, id: f.id, content: f.content }));
+    q.params.length -= 2;
+  }
+  let total: number | undefined;
+  const wantTotal = req.total ?? (req.summary === 'count' ? 'accurate' : undefined);
+  if (wantTotal === 'accurate' || (wantTotal === undefined && req.offset === 0 && !hasMore)) {
+    if (wantTotal === undefined) {
+      total = rows.length;
+    } else {
+      const c = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM resource r WHERE ${where}`, q.params);
+      total = Number(c[0]?.n ?? 0);
+    }
+  } else if (wantTotal === 'estimate') {
+    const plan = await db.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) SELECT 1 FROM resource r WHERE ${where}`, q.params);
+    total = estimateFromPlan(plan[0]?.['QUERY PLAN']);
+    if (total !== undefined && total < req.offset + rows.length) {
+      total = req.offset + rows.length;
+    }
+  }
+  return { rows, total, hasMore };
+}
+
+function estimateFromPlan(plan: unknown): number | undefined {
+  const p = typeof plan === 'string' ? (JSON.parse(plan) as unknown) : plan;
+  const first = Array.isArray(p) ? (p[0] as { Plan?: { 'Plan Rows'?: number } } | undefined) : undefined;
+  const n = first?.Plan?.['Plan Rows'];
+  return typeof n === 'number' ? Math.round(n) : undefined;
+}
+
+/**
+ * Finds resources referenced by `rids` through the include parameters.
+ * @param db - database
+ * @param rids - the resources whose references are followed
+ * @param specs - _include specs whose source type matches
+ * @param opts - lookups and access scope
+ * @returns the included rows
+ */
+export async function findIncludes(db: Queryable, rids: readonly string[], specs: readonly IncludeSpec[], opts: SearchSqlOptions): Promise<ResultRow[]> {
+  if (rids.length === 0 || specs.length === 0) {
+    return [];
+  }
+  const q = new Sql();
+  const ors = specs.map((s) => {
+    const src = `s.resource_type = ${q.p(s.sourceType)}`;
+    const param = s.param === undefined ? 'true' : `x.param = ${q.p(opts.paramId(s.sourceType, s.param.code))}`;
+    const target = s.targetType === undefined ? 'true' : `t.resource_type = ${q.p(s.targetType)}`;
+    return `(${src} AND ${param} AND ${target})`;
+  });
+  let scope = '';
+  if (opts.scope !== undefined) {
+    const shift = q.params.length + 1;
+    scope = ` AND (${opts.scope.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + shift}`).replace(/\br\./g, 't.')})`;
+  }
+  const ridParam = q.p(rids);
+  if (opts.scope !== undefined) {
+    q.params.push(...opts.scope.params);
+  }
+  const rows = await db.query<{ rid: string; resource_type: string; id: string; content: string }>(
+    `SELECT DISTINCT t.rid::text AS rid, t.resource_type, t.id, t.content
+       FROM idx_reference x JOIN resource s ON s.rid = x.rid
+       JOIN resource t ON t.resource_type = x.target_type AND t.id = x.target_id
+      WHERE x.rid = ANY(${ridParam}::bigint[]) AND x.grp = 0 AND (${ors.join(' OR ')}) AND NOT t.deleted${scope}`,
+    q.params,
+  );
+  return rows.map((f) => ({ rid: String(f.rid), resourceType: f.resource_type, id: f.id, content: f.content }));
+}
+
+/**
+ * Finds resources that reference the given ones through the revinclude parameters.
+ * @param db - database
+ * @param targets - referenced resources (type and id)
+ * @param specs - _revinclude specs
+ * @param opts - lookups and access scope
+ * @returns the included rows
+ */
+export async function findRevIncludes(db: Queryable, targets: readonly { resourceType: string; id: string }[], specs: readonly IncludeSpec[], opts: SearchSqlOptions): Promise<ResultRow[]> {
+  if (targets.length === 0 || specs.length === 0) {
+    return [];
+  }
+  const q = new Sql();
+  const ors = specs.map((s) => {
+    const src = `s.resource_type = ${q.p(s.sourceType)}`;
+    const param = s.param === undefined ? 'true' : `x.param = ${q.p(opts.paramId(s.sourceType, s.param.code))}`;
+    return `(${src} AND ${param})`;
+  });
+  const types = q.p(targets.map((t) => t.resourceType));
+  const ids = q.p(targets.map((t) => t.id));
+  let scope = '';
+  if (opts.scope !== undefined) {
+    const shift = q.params.length;
+    scope = ` AND (${opts.scope.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + shift}`).replace(/\br\./g, 's.')})`;
+    q.params.push(...opts.scope.params);
+  }
+  const rows = await db.query<{ rid: string; resource_type: string; id: string; content: string }>(
+    `SELECT DISTINCT s.rid::text AS rid, s.resource_type, s.id, s.content
+       FROM (SELECT * FROM unnest(${types}::text[], ${ids}::text[]) AS u(rt, id)) u
+       JOIN idx_reference x ON x.target_id = u.id AND x.target_type = u.rt
+       JOIN resource s ON s.rid = x.rid
+      WHERE x.grp = 0 AND (${ors.join(' OR ')}) AND NOT s.deleted${scope}`,
+    q.params,
+  );
+  return rows.map((f) => ({ rid: String(f.rid), resourceType: f.resource_type, id: f.id, content: f.content }));
+}
+
+/**
+ * Finds the resources in a patient's compartment (for $everything).
+ * @param db - database
+ * @param patientId - the patient's id
+ * @param filter - since, types, paging
+ * @returns one page of rows and whether more follow
+ */
+export async function findCompartment(
+  db: Queryable,
+  patientId: string,
+  filter: { since?: string; types?: readonly string[]; offset: number; count: number },
+): Promise<{ rows: ResultRow[]; hasMore: boolean }> {
+  const params: unknown[] = [[`Patient/${patientId}`], patientId];
+  let where = `(r.compartments @> $1::text[] OR (r.resource_type = 'Patient' AND r.id = $2)) AND NOT r.deleted`;
+  if (filter.since !== undefined) {
+    params.push(filter.since);
+    where += ` AND r.last_updated >= $${params.length}::timestamptz`;
+  }
+  if (filter.types !== undefined) {
+    params.push(filter.types);
+    where += ` AND r.resource_type = ANY($${params.length}::text[])`;
+  }
+  params.push(filter.count + 1, filter.offset);
+  const rows = await db.query<{ rid: string; resource_type: string; id: string; content: string }>(
+    `SELECT r.rid::text AS rid, r.resource_type, r.id, r.content FROM resource r WHERE ${where}
+      ORDER BY (r.resource_type = 'Patient') DESC, r.rid LIMIT $${params.length - 1} OFFSET $${params.length}`,
+    params,
+  );
+  return {
+    rows: rows.slice(0, filter.count).map((f) => ({ rid: String(f.rid), resourceType: f.resource_type, id: f.id, content: f.content })),
+    hasMore: rows.length > filter.count,
+  };
+}

@@ -1,0 +1,344 @@
+import type { Queryable } from '../../db/index.ts';
+import { toDbTime } from './search/dates.ts';
+import type { IndexRows } from './search/extract.ts';
+
+/**
+ * The SQL of resource storage: current versions, history and the search index tables.
+ * Everything here takes the Queryable to run on (the database or the caller's transaction).
+ */
+
+export interface StoredVersion {
+  readonly rid: string;
+  readonly versionId: number;
+  readonly lastUpdated: number;
+  readonly deleted: boolean;
+  readonly content: string;
+}
+
+/** One version to write. */
+export interface VersionWrite {
+  readonly resourceType: string;
+  readonly id: string;
+  readonly versionId: number;
+  readonly lastUpdated: string;
+  readonly deleted: boolean;
+  readonly method: string;
+  readonly content: string;
+  readonly compartments: readonly string[];
+  /** Index rows with parameter codes already mapped to ids (empty for deletes). */
+  readonly index: IndexRows | undefined;
+  /** Normalised text of the whole resource and of its narrative, for _content and _text. */
+  readonly searchText?: string;
+  readonly narrative?: string;
+}
+
+interface VersionRow extends Record<string, unknown> {
+  rid: string;
+  version_id: number;
+  ms: number | string;
+  deleted: boolean;
+  content: string;
+}
+
+function toVersion(r: VersionRow): StoredVersion {
+  return { rid: String(r.rid), versionId: Number(r.version_id), lastUpdated: Number(r.ms), deleted: r.deleted, content: r.content };
+}
+
+/**
+ * Reads the current version of a resource.
+ * @param q - database or transaction
+ * @param resourceType - type
+ * @param id - logical id
+ * @param forUpdate - lock the row until the transaction ends
+ * @returns the version, or undefined when the resource never existed
+ */
+export async function findCurrent(q: Queryable, resourceType: string, id: string, forUpdate = false): Promise<StoredVersion | undefined> {
+  const rows = await q.query<VersionRow>(
+    `SELECT rid::text AS rid, version_id, (extract(epoch FROM last_updated) * 1000)::float8 AS ms, deleted, content
+       FROM resource WHERE resource_type = $1 AND id = $2${forUpdate ? ' FOR UPDATE' : ''}`,
+    [resourceType, id],
+  );
+  return rows[0] === undefined ? undefined : toVersion(rows[0]);
+}
+
+/**
+ * Reads one version from history.
+ * @param q - database or transaction
+ * @param resourceType - type
+ * @param id - logical id
+ * @param versionId - version
+ * @returns the version, or undefined
+ */
+export async function findVersion(q: Queryable, resourceType: string, id: string, versionId: number): Promise<StoredVersion | undefined> {
+  const rows = await q.query<VersionRow>(
+    `SELECT '0' AS rid, version_id, (extract(epoch FROM last_updated) * 1000)::float8 AS ms, deleted, content
+       FROM resource_history WHERE resource_type = $1 AND id = $2 AND version_id = $3`,
+    [resourceType, id, versionId],
+  );
+  return rows[0] === undefined ? undefined : toVersion(rows[0]);
+}
+
+/**
+ * Writes new versions: upserts the current row, appends history and replaces index rows, in as few
+ * statements as possible (one per table for the whole batch).
+ * @param q - the transaction
+ * @param writes - versions to write (at most one per resource)
+ */
+export async function insertVersions(q: Queryable, writes: readonly VersionWrite[]): Promise<void> {
+  if (writes.length === 0) {
+    return;
+  }
+  const ridRows = await q.query<{ rid: string; resource_type: string; id: string }>(
+    `INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, content, compartments)
+     SELECT t.rt, t.id, t.v, t.lu, t.del, t.content, CASE WHEN t.comp = '' THEN '{}'::text[] ELSE string_to_array(t.comp, ' ') END
+       FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::bool[], $6::text[], $7::text[]) AS t(rt, id, v, lu, del, content, comp)
+     ON CONFLICT (resource_type, id) DO UPDATE SET version_id = EXCLUDED.version_id, last_updated = EXCLUDED.last_updated,
+       deleted = EXCLUDED.deleted, content = EXCLUDED.content, compartments = EXCLUDED.compartments
+     RETURNING rid::text AS rid, resource_type, id`,
+    [
+      writes.map((w) => w.resourceType),
+      writes.map((w) => w.id),
+      writes.map((w) => w.versionId),
+      writes.map((w) => w.lastUpdated),
+      writes.map((w) => w.deleted),
+      writes.map((w) => w.content),
+      writes.map((w) => w.compartments.join(' ')),
+    ],
+  );
+  await q.query(
+    `INSERT INTO resource_history (resource_type, id, version_id, last_updated, deleted, method, content)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::bool[], $6::text[], $7::text[])`,
+    [
+      writes.map((w) => w.resourceType),
+      writes.map((w) => w.id),
+      writes.map((w) => w.versionId),
+      writes.map((w) => w.lastUpdated),
+      writes.map((w) => w.deleted),
+      writes.map((w) => w.method),
+      writes.map((w) => w.content),
+    ],
+  );
+  const ridOf = new Map(ridRows.map((r) => [`${r.resource_type}/${r.id}`, String(r.rid)]));
+  const rids = writes.map((w) => ridOf.get(`${w.resourceType}/${w.id}`)!);
+  const updatedRids = rids.filter((_, i) => writes[i]!.versionId > 1);
+  if (updatedRids.length > 0) {
+    await deleteIndexRows(q, updatedRids);
+  }
+  await insertIndexRows(q, writes.map((w, i) => ({ rid: rids[i]!, index: w.index, text: w.deleted ? undefined : w.searchText, narrative: w.narrative })));
+}
+
+/**
+ * Removes the index rows of resources (before re-indexing them).
+ * @param q - the transaction
+ * @param rids - internal row ids
+ */
+export async function deleteIndexRows(q: Queryable, rids: readonly string[]): Promise<void> {
+  for (const table of INDEX_TABLES) {
+    await q.query(`DELETE FROM ${table} WHERE rid = ANY($1::bigint[])`, [rids]);
+  }
+  await q.query('DELETE FROM idx_text WHERE rid = ANY($1::bigint[])', [rids]);
+}
+
+const INDEX_TABLES = ['idx_token', 'idx_string', 'idx_date', 'idx_number', 'idx_quantity', 'idx_reference', 'idx_uri'] as const;
+
+/** Index rows of one resource whose parameter codes were mapped to ids (the `code` fields hold ids as strings). */
+export interface IndexedResource {
+  readonly rid: string;
+  readonly index: IndexRows | undefined;
+  /** Normalised text for _content, undefined for deletes. */
+  readonly text: string | undefined;
+  readonly narrative?: string;
+}
+
+/**
+ * Inserts index rows for many resources, one statement per table.
+ * @param q - the transaction
+ * @param items - resources with their rows (param codes already replaced by ids)
+ */
+export async function insertIndexRows(q: Queryable, items: readonly IndexedResource[]): Promise<void> {
+  const tok: unknown[][] = [[], [], [], [], [], [], [], []];
+  const str: unknown[][] = [[], [], [], [], []];
+  const dat: unknown[][] = [[], [], [], [], []];
+  const num: unknown[][] = [[], [], [], []];
+  const qty: unknown[][] = [[], [], [], [], [], [], []];
+  const ref: unknown[][] = [[], [], [], [], [], []];
+  const uri: unknown[][] = [[], [], [], []];
+  const txt: unknown[][] = [[], [], []];
+  const push = (cols: unknown[][], values: unknown[]): void => {
+    values.forEach((v, i) => cols[i]!.push(v));
+  };
+  for (const { rid, index, text, narrative } of items) {
+    if (text !== undefined) {
+      push(txt, [rid, narrative ?? '', text]);
+    }
+    if (index === undefined) {
+      continue;
+    }
+    for (const t of index.token) {
+      push(tok, [rid, t.code, t.grp, t.row.system, t.row.code, t.row.text, t.row.typeSystem ?? null, t.row.typeCode ?? null]);
+    }
+    for (const s of index.string) {
+      push(str, [rid, s.code, s.grp, s.row.norm, s.row.exact]);
+    }
+    for (const d of index.date) {
+      push(dat, [rid, d.code, d.grp, toDbTime(d.row.lo), toDbTime(d.row.hi)]);
+    }
+    for (const n of index.number) {
+      push(num, [rid, n.code, n.grp, String(n.value)]);
+    }
+    for (const x of index.quantity) {
+      push(qty, [rid, x.code, x.grp, String(x.row.value), x.row.system, x.row.code, x.row.unit]);
+    }
+    for (const r of index.reference) {
+      push(ref, [rid, r.code, r.grp, r.row.targetType, r.row.targetId, r.row.url]);
+    }
+    for (const u of index.uri) {
+      push(uri, [rid, u.code, u.grp, u.value]);
+    }
+  }
+  if (tok[0]!.length > 0) {
+    await q.query(
+      `INSERT INTO idx_token (rid, param, grp, system, code, text_norm, type_system, type_code)
+       SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])`,
+      tok,
+    );
+  }
+  if (str[0]!.length > 0) {
+    await q.query(`INSERT INTO idx_string (rid, param, grp, norm, exact) SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[], $4::text[], $5::text[])`, str);
+  }
+  if (dat[0]!.length > 0) {
+    await q.query(`INSERT INTO idx_date (rid, param, grp, lo, hi) SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[], $4::timestamptz[], $5::timestamptz[])`, dat);
+  }
+  if (num[0]!.length > 0) {
+    await q.query(`INSERT INTO idx_number (rid, param, grp, value) SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[], $4::numeric[])`, num);
+  }
+  if (qty[0]!.length > 0) {
+    await q.query(
+      `INSERT INTO idx_quantity (rid, param, grp, value, system, code, unit_norm)
+       SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[], $4::numeric[], $5::text[], $6::text[], $7::text[])`,
+      qty,
+    );
+  }
+  if (ref[0]!.length > 0) {
+    await q.query(
+      `INSERT INTO idx_reference (rid, param, grp, target_type, target_id, url)
+       SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[], $4::text[], $5::text[], $6::text[])`,
+      ref,
+    );
+  }
+  if (uri[0]!.length > 0) {
+    await q.query(`INSERT INTO idx_uri (rid, param, grp, value) SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[], $4::text[])`, uri);
+  }
+  if (txt[0]!.length > 0) {
+    await q.query(`INSERT INTO idx_text (rid, narrative, content) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])`, txt);
+  }
+}
+
+/**
+ * Interns search parameter codes per resource type as small integer ids.
+ * @param q - the database (not a transaction: ids must survive a rollback)
+ * @param pairs - [resourceType, code] pairs
+ * @returns every known id by `type\u0000code`
+ */
+export async function internParams(q: Queryable, pairs: readonly (readonly [string, string])[]): Promise<Map<string, number>> {
+  if (pairs.length > 0) {
+    await q.query(
+      `INSERT INTO search_param (resource_type, code) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING`,
+      [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+    );
+  }
+  const rows = await q.query<{ id: number; resource_type: string; code: string }>('SELECT id, resource_type, code FROM search_param');
+  return new Map(rows.map((r) => [`${r.resource_type}\u0000${r.code}`, Number(r.id)]));
+}
+
+/**
+ * @param q - database
+ * @returns the internal row ids and contents of all current resources of a type, in pages
+ * @param resourceType - type
+ * @param afterRid - paging cursor
+ * @param limit - page size
+ */
+export async function findResourcesForReindex(q: Queryable, resourceType: string, afterRid: string, limit: number): Promise<{ rid: string; content: string }[]> {
+  return q.query<{ rid: string; content: string }>(
+    `SELECT rid::text AS rid, content FROM resource WHERE resource_type = $1 AND NOT deleted AND rid > $2::bigint ORDER BY rid LIMIT $3`,
+    [resourceType, afterRid, limit],
+  );
+}
+
+/** A history entry. */
+export interface HistoryRow {
+  readonly resourceType: string;
+  readonly id: string;
+  readonly versionId: number;
+  readonly lastUpdated: number;
+  readonly deleted: boolean;
+  readonly method: string;
+  readonly content: string;
+}
+
+/**
+ * Reads history newest first, at instance (type and id), type (type only) or system level.
+ * @param q - database
+ * @param filter - level and bounds
+ * @returns one page of entries and whether more follow
+ */
+export async function findHistory(
+  q: Queryable,
+  filter: { resourceType?: string; id?: string; since?: string; at?: string; offset: number; count: number },
+): Promise<HistoryRow[]> {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (filter.resourceType !== undefined) {
+    params.push(filter.resourceType);
+    where.push(`resource_type = $${params.length}`);
+  }
+  if (filter.id !== undefined) {
+    params.push(filter.id);
+    where.push(`id = $${params.length}`);
+  }
+  if (filter.since !== undefined) {
+    params.push(filter.since);
+    where.push(`last_updated >= $${params.length}::timestamptz`);
+  }
+  if (filter.at !== undefined) {
+    params.push(filter.at);
+    where.push(`last_updated <= $${params.length}::timestamptz`);
+  }
+  params.push(filter.count + 1, filter.offset);
+  const rows = await q.query<{ resource_type: string; id: string; version_id: number; ms: number; deleted: boolean; method: string; content: string }>(
+    `SELECT resource_type, id, version_id, (extract(epoch FROM last_updated) * 1000)::float8 AS ms, deleted, method, content
+       FROM resource_history ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY last_updated DESC, resource_type, id, version_id DESC
+      LIMIT $${params.length - 1} OFFSET $${params.length}`,
+    params,
+  );
+  return rows.map((r) => ({ resourceType: r.resource_type, id: r.id, versionId: Number(r.version_id), lastUpdated: Number(r.ms), deleted: r.deleted, method: r.method, content: r.content }));
+}
+
+/**
+ * Counts rows and versions (used by tests and operations to prove that nothing changed).
+ * @param q - database
+ * @returns resource and history row counts
+ */
+export async function countStored(q: Queryable): Promise<{ resources: number; versions: number }> {
+  const rows = await q.query<{ r: number; v: number }>('SELECT (SELECT count(*) FROM resource)::int AS r, (SELECT count(*) FROM resource_history)::int AS v');
+  return { resources: Number(rows[0]?.r ?? 0), versions: Number(rows[0]?.v ?? 0) };
+}
+
+/**
+ * Of the given references, returns those that do not point at a current resource.
+ * @param q - database or transaction
+ * @param refs - type and id pairs
+ * @returns the missing ones as 'Type/id'
+ */
+export async function findMissingTargets(q: Queryable, refs: readonly { type: string; id: string }[]): Promise<string[]> {
+  if (refs.length === 0) {
+    return [];
+  }
+  const rows = await q.query<{ rt: string; id: string }>(
+    `SELECT u.rt, u.id FROM unnest($1::text[], $2::text[]) AS u(rt, id)
+      WHERE NOT EXISTS (SELECT 1 FROM resource r WHERE r.resource_type = u.rt AND r.id = u.id AND NOT r.deleted)`,
+    [refs.map((r) => r.type), refs.map((r) => r.id)],
+  );
+  return rows.map((r) => `${r.rt}/${r.id}`);
+}

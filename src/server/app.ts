@@ -1,0 +1,208 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import Fastify from 'fastify';
+import type { OperationDefinition } from '@medplum/fhirtypes';
+import type { Config } from '../config/load.ts';
+import type { Database } from '../db/index.ts';
+import { processBundle } from '../platform/fhir/bundle.ts';
+import { buildCapabilityStatement } from '../platform/fhir/capabilities.ts';
+import { JsonParseError, parseJson } from '../platform/fhir/json.ts';
+import * as everything from '../platform/fhir/operations/patient-everything.ts';
+import * as reindex from '../platform/fhir/operations/reindex.ts';
+import * as validate from '../platform/fhir/operations/resource-validate.ts';
+import {
+  OperationOutcomeError,
+  badRequest,
+  getStatus,
+  notAcceptable,
+  notFound,
+  toOperationOutcome,
+  tooLarge,
+  unsupportedMediaType,
+} from '../platform/fhir/outcome.ts';
+import type { FhirPlatform, ResourceValidator } from '../platform/fhir/platform.ts';
+import { initFhirPlatform } from '../platform/fhir/platform.ts';
+import { FhirRepository } from '../platform/fhir/repo.ts';
+import type { FhirRequest, FhirResponse, OperationHandler, RestOptions } from '../platform/fhir/rest.ts';
+import { handleRequest } from '../platform/fhir/rest.ts';
+
+/** Optional parts the caller can supply (tests and the CLI share one validator). */
+export interface AppDeps {
+  readonly validator?: ResourceValidator;
+  readonly platform?: FhirPlatform;
+}
+
+const FHIR_JSON = 'application/fhir+json; charset=utf-8';
+const JSON_TYPES = /^application\/(fhir\+json|json|json-patch\+json)\b/;
+
+/**
+ * Builds the HTTP application (does not listen).
+ * @param config - configuration
+ * @param db - the open, migrated database
+ * @param deps - optional shared parts
+ * @returns the Fastify instance
+ */
+export async function buildApp(config: Config, db: Database, deps: AppDeps = {}): Promise<FastifyInstance> {
+  const platform =
+    deps.platform ??
+    (await initFhirPlatform({ db, baseUrl: `${config.baseUrl}/fhir`, defaultPageSize: config.defaultPageSize, maxPageSize: config.maxPageSize, validator: deps.validator }));
+  const repo = new FhirRepository(platform);
+  // Patient $everything
+  // Resource $validate
+  // $reindex (system and type level)
+  const operationList: [OperationDefinition, OperationHandler][] = [
+    [everything.operation, everything.patientEverythingHandler],
+    [validate.operation, validate.validateHandler],
+    [reindex.operation, reindex.reindexHandler],
+  ];
+  const operations = new Map(operationList.map(([d, h]) => [`$${d.code ?? ''}`, h]));
+  let capabilityCache: string | undefined;
+  const rest: RestOptions = {
+    operations,
+    capabilities: () => (capabilityCache ??= JSON.stringify(buildCapabilityStatement(platform, operationList.map(([d]) => d)))),
+  };
+
+  const app = Fastify({
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    bodyLimit: config.maxBodyBytes,
+    genReqId: () => globalThis.crypto.randomUUID(),
+    requestIdHeader: false,
+    maxParamLength: 500,
+    return503OnClosing: true,
+  });
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseJson(body as string));
+    } catch (err) {
+      if (err instanceof JsonParseError) {
+        done(new OperationOutcomeError(badRequest(`The body is not valid JSON: ${err.message}`)), undefined);
+      } else {
+        done(err as Error, undefined);
+      }
+    }
+  });
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    done(null, new URLSearchParams(body as string));
+  });
+  app.addContentTypeParser('*', { parseAs: 'string' }, (req, _body, done) => {
+    done(new OperationOutcomeError(unsupportedMediaType(`Content-Type "${req.headers['content-type'] ?? ''}" is not supported; send application/fhir+json`)), undefined);
+  });
+
+  app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
+    let outcome;
+    const status = typeof err === 'object' && err !== null && 'statusCode' in err ? Number((err as { statusCode: unknown }).statusCode) : undefined;
+    if (err instanceof OperationOutcomeError) {
+      outcome = err.outcome;
+    } else if (status === 413) {
+      outcome = tooLarge(`The body is larger than ${config.maxBodyBytes} bytes`);
+    } else if (status === 415) {
+      outcome = unsupportedMediaType('Unsupported Content-Type; send application/fhir+json');
+    } else if (status !== undefined && status >= 400 && status < 500) {
+      outcome = badRequest(err instanceof Error ? err.message : 'Bad request');
+    } else {
+      outcome = toOperationOutcome(err, req.id);
+      if (getStatus(outcome) >= 500) {
+        req.log.error({ err, requestId: req.id }, 'request failed');
+      }
+    }
+    void reply.status(getStatus(outcome)).header('content-type', FHIR_JSON).send(JSON.stringify(outcome));
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.status(404).header('content-type', FHIR_JSON).send(JSON.stringify(notFound(`Nothing at ${req.method} ${req.url.split('?')[0] ?? ''}`)));
+  });
+  app.addHook('onSend', async (req, reply) => {
+    void reply.header('x-request-id', req.id);
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok', database: db.dialect }));
+
+  const fhirHandler = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const rawUrl = req.raw.url ?? '/';
+    const qIndex = rawUrl.indexOf('?');
+    const rawPath = (qIndex === -1 ? rawUrl : rawUrl.slice(0, qIndex)).replace(/^\/fhir\/?/, '').replace(/\/$/, '');
+    let path: string;
+    try {
+      path = decodeURIComponent(rawPath);
+    } catch {
+      throw new OperationOutcomeError(badRequest('The URL path is not validly encoded'));
+    }
+    if (/[\u0000-\u001f]/.test(path)) {
+      throw new OperationOutcomeError(badRequest('The URL path contains control characters'));
+    }
+    let query: [string, string][];
+    try {
+      query = qIndex === -1 ? [] : [...new URLSearchParams(rawUrl.slice(qIndex + 1))];
+    } catch {
+      throw new OperationOutcomeError(badRequest('The query string is not validly encoded'));
+    }
+    if (query.some(([k, v]) => /[\u0000]/.test(k) || /[\u0000]/.test(v))) {
+      throw new OperationOutcomeError(badRequest('The query string contains a NUL character'));
+    }
+    negotiate(req, query);
+    const header = (name: string): string | undefined => {
+      const v = req.headers[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    let body: unknown = req.body;
+    if (body instanceof URLSearchParams) {
+      // POST [type]/_search with a form body: its parameters join the query.
+      query = [...query, ...body];
+      body = undefined;
+    }
+    const method = req.method.toUpperCase();
+    if ((method === 'POST' || method === 'PUT' || method === 'PATCH') && body === undefined && !path.endsWith('_search') && !/\$[a-z-]+$/.test(path)) {
+      throw new OperationOutcomeError(badRequest(`${method} needs a JSON body (Content-Type: application/fhir+json)`));
+    }
+    if (method === 'PATCH' && !/^application\/json-patch\+json/.test(header('content-type') ?? '')) {
+      throw new OperationOutcomeError(unsupportedMediaType('PATCH takes a JSON Patch document (Content-Type: application/json-patch+json)'));
+    }
+    const fhirReq: FhirRequest = {
+      method,
+      path,
+      query,
+      body,
+      ifMatch: header('if-match'),
+      ifNoneExist: header('if-none-exist'),
+      ifNoneMatch: header('if-none-match'),
+      ifModifiedSince: header('if-modified-since'),
+      prefer: header('prefer'),
+    };
+    let res: FhirResponse;
+    if (path === '' && method === 'POST') {
+      res = { status: 200, body: await processBundle(repo, body, rest, fhirReq.prefer) };
+    } else {
+      res = await handleRequest(repo, fhirReq, rest);
+    }
+    send(reply, res, method === 'HEAD');
+  };
+  app.route({ method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/fhir', handler: fhirHandler, exposeHeadRoute: false });
+  app.route({ method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/fhir/*', handler: fhirHandler, exposeHeadRoute: false });
+  return app;
+}
+
+function negotiate(req: FastifyRequest, query: readonly (readonly [string, string])[]): void {
+  const format = query.find(([k]) => k === '_format')?.[1];
+  if (format !== undefined && !['json', 'application/json', 'application/fhir+json', 'application/json+fhir'].includes(format)) {
+    throw new OperationOutcomeError(notAcceptable(`_format=${format} is not supported; this server speaks application/fhir+json`));
+  }
+  const accept = req.headers.accept;
+  if (format === undefined && accept !== undefined && accept !== '' && !/(\*\/\*|application\/\*|json)/.test(accept)) {
+    throw new OperationOutcomeError(notAcceptable(`Accept "${accept}" cannot be satisfied; this server speaks application/fhir+json`));
+  }
+}
+
+function send(reply: FastifyReply, res: FhirResponse, head: boolean): void {
+  void reply.status(res.status).header('content-type', FHIR_JSON);
+  if (res.etag !== undefined) {
+    void reply.header('etag', res.etag);
+  }
+  if (res.lastModified !== undefined) {
+    void reply.header('last-modified', res.lastModified);
+  }
+  if (res.location !== undefined) {
+    void reply.header('location', res.location);
+    void reply.header('content-location', res.location);
+  }
+  void reply.send(head || res.body === undefined ? '' : res.body);
+}

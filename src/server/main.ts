@@ -1,0 +1,37 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config/load.ts';
+import { openDatabase } from '../db/index.ts';
+import type { Database } from '../db/index.ts';
+import { buildApp } from './app.ts';
+import { loadValidator } from './validator.ts';
+
+/** A running server. */
+export interface RunningServer {
+  readonly app: FastifyInstance;
+  readonly db: Database;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the database, builds the app and listens.
+ * @param config - configuration
+ * @returns the running server
+ */
+export async function startServer(config: Config): Promise<RunningServer> {
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const validator = await loadValidator(config);
+  const app = await buildApp(config, db, { validator });
+  await app.listen({ port: config.port, host: config.host });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr !== null ? addr.port : config.port;
+  return {
+    app,
+    db,
+    url: `http://localhost:${port}`,
+    async close(): Promise<void> {
+      await app.close();
+      await db.close();
+    },
+  };
+}
