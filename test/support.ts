@@ -104,7 +104,7 @@ export async function createTestApp(options: { validate?: boolean } = {}): Promi
       } catch {
         parsed = undefined;
       }
-      return { status: res.statusCode, headers: res.headers, text: res.body, body: parsed };
+      return { status: res.statusCode, headers: res.headers as Record<string, string | string[] | undefined>, text: res.body, body: parsed };
     },
     async close(): Promise<void> {
       await app.close();

@@ -9,7 +9,7 @@ export interface Queryable {
    * @param params - the values, never concatenated into the text
    * @returns the rows
    */
-  query<T extends Row = Row>(text: string, params?: readonly unknown[]): Promise<T[]>;
+  readonly query: <T extends Row = Row>(text: string, params?: readonly unknown[]) => Promise<T[]>;
 }
 
 /** The one database interface of the platform; PGlite and PostgreSQL implement it. */
@@ -44,7 +44,7 @@ export function normalizeDatabaseError(err: unknown): unknown {
   if (typeof err !== 'object' || err === null || !('code' in err)) {
     return err;
   }
-  const code = String((err as { code: unknown }).code);
+  const code = String((err).code);
   switch (code) {
     case '23505':
       return new DatabaseError('The resource was changed concurrently (unique constraint); retry the request', 409, code);

@@ -19,10 +19,10 @@ export async function openPglite(dataDir: string): Promise<Database> {
       }
     },
   });
-  const base = wrap(pg);
+  const { query } = wrap(pg);
   return {
     dialect: 'pglite',
-    query: base.query,
+    query,
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       try {
         return await pg.transaction(async (tx) => fn(wrap(tx)));

@@ -26,10 +26,10 @@ export function openPostgres(url: string, max = 10): Database {
       }
     },
   });
-  const base = wrap(sql);
+  const { query } = wrap(sql);
   return {
     dialect: 'postgres',
-    query: base.query,
+    query,
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       try {
         return (await sql.begin(async (tx) => fn(wrap(tx)))) as T;

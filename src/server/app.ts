@@ -91,7 +91,7 @@ export async function buildApp(config: Config, db: Database, deps: AppDeps = {})
 
   app.setErrorHandler((err: unknown, req: FastifyRequest, reply: FastifyReply) => {
     let outcome;
-    const status = typeof err === 'object' && err !== null && 'statusCode' in err ? Number((err as { statusCode: unknown }).statusCode) : undefined;
+    const status = typeof err === 'object' && err !== null && 'statusCode' in err ? Number((err).statusCode) : undefined;
     if (err instanceof OperationOutcomeError) {
       outcome = err.outcome;
     } else if (status === 413) {
@@ -111,11 +111,14 @@ export async function buildApp(config: Config, db: Database, deps: AppDeps = {})
   app.setNotFoundHandler((req, reply) => {
     void reply.status(404).header('content-type', FHIR_JSON).send(JSON.stringify(notFound(`Nothing at ${req.method} ${req.url.split('?')[0] ?? ''}`)));
   });
-  app.addHook('onSend', async (req, reply) => {
+  app.addHook('onSend', (req, reply, payload, done) => {
     void reply.header('x-request-id', req.id);
+    done(null, payload);
   });
 
-  app.get('/healthz', async () => ({ status: 'ok', database: db.dialect }));
+  app.get('/healthz', (_req, reply) => {
+    void reply.send({ status: 'ok', database: db.dialect });
+  });
 
   const fhirHandler = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const rawUrl = req.raw.url ?? '/';

@@ -81,7 +81,7 @@ async function processBatch(repo: FhirRepository, entries: BundleEntry[], opts: 
   const responses: FhirResponse[] = [];
   for (const [i, entry] of entries.entries()) {
     try {
-      responses[i] = await repo.platform.db.transaction(async (tx) => handleRequest(repo, toRequest(entry, entry.request!.url!), opts, tx));
+      responses[i] = await repo.platform.db.transaction(async (tx) => handleRequest(repo, toRequest(entry, entry.request!.url), opts, tx));
     } catch (err) {
       const o = toOperationOutcome(err);
       responses[i] = { status: getStatus(o), body: JSON.stringify(o) };
@@ -93,7 +93,7 @@ async function processBatch(repo: FhirRepository, entries: BundleEntry[], opts: 
 async function processTransaction(repo: FhirRepository, entries: BundleEntry[], opts: RestOptions, tx: Queryable): Promise<FhirResponse[]> {
   // 1. Give every fullUrl its final reference.
   const mapping = new Map<string, string>();
-  const plans: Planned[] = entries.map((entry, index) => ({ index, entry, method: entry.request!.method!, url: entry.request!.url! }));
+  const plans: Planned[] = entries.map((entry, index) => ({ index, entry, method: entry.request!.method, url: entry.request!.url }));
   const assignedIds = new Map<number, string>();
   const matchedCreates = new Map<number, string>();
   const seenTargets = new Set<string>();
@@ -230,7 +230,7 @@ function toRequest(entry: BundleEntry, url: string): FhirRequest {
     }
   }
   return {
-    method: req.method!,
+    method: req.method,
     path,
     query: [...new URLSearchParams(query ?? '')],
     body: entry.resource,

@@ -52,7 +52,7 @@ export function buildCapabilityStatement(platform: FhirPlatform, operations: rea
           { name: '_text', type: 'string' },
           { name: '_content', type: 'string' },
         ],
-        operation: operations.filter((o) => o.system === true).map((o) => ({ name: o.code ?? '', definition: o.url ?? '' })),
+        operation: operations.filter((o) => o.system).map((o) => ({ name: o.code ?? '', definition: o.url ?? '' })),
       },
     ],
   };

@@ -63,7 +63,7 @@ function loadDefinitions(): Definitions {
   const resourceTypes = new Set<string>();
   const primitiveTypes = new Set<string>();
   for (const sd of sds) {
-    if (sd.kind === 'resource' && sd.abstract !== true) {
+    if (sd.kind === 'resource' && !sd.abstract) {
       resourceTypes.add(sd.type ?? sd.id ?? '');
     }
     if (sd.kind === 'primitive-type') {

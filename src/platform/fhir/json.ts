@@ -274,7 +274,7 @@ class Parser {
         }
         continue;
       }
-      out += s[this.i];
+      out += s.charAt(this.i);
       this.i++;
     }
   }

@@ -1,9 +1,8 @@
-import type { OperationOutcomeIssue, Resource, SearchParameter } from '@medplum/fhirtypes';
+import type { OperationOutcomeIssue, Resource, SearchParameter, StructureDefinition } from '@medplum/fhirtypes';
 import type { Database } from '../../db/index.ts';
 import type { Definitions } from './definitions.ts';
 import { getDefinitions } from './definitions.ts';
 import { Extractor } from './search/extract.ts';
-import type { ParamType } from './search/registry.ts';
 import { SearchRegistry } from './search/registry.ts';
 import { setComponentTypeLookup } from './search/search.store.ts';
 import { internParams } from './store.ts';
@@ -11,7 +10,9 @@ import { internParams } from './store.ts';
 /** Validates resources on write; the validation module provides the implementation. */
 export interface ResourceValidator {
   validate(resource: Resource, extraProfiles?: readonly string[]): OperationOutcomeIssue[];
-  addProfile?(sd: Resource): void;
+  addProfile?(sd: StructureDefinition): void;
+  /** Conformance resources found in the loaded FHIR packages. */
+  readonly packageResources?: { readonly searchParameters: readonly SearchParameter[] };
 }
 
 /** Expands value sets for :in/:not-in and required bindings. */
@@ -52,14 +53,14 @@ export interface FhirPlatformOptions {
 export async function initFhirPlatform(options: FhirPlatformOptions): Promise<FhirPlatform> {
   const defs = getDefinitions();
   const registry = new SearchRegistry(defs);
-  for (const sp of options.packageSearchParameters ?? []) {
+  for (const sp of options.packageSearchParameters ?? options.validator?.packageResources?.searchParameters ?? []) {
     registry.add(sp, 'package');
   }
   const stored = await options.db.query<{ content: string }>(`SELECT content FROM resource WHERE resource_type = 'SearchParameter' AND NOT deleted`);
   for (const row of stored) {
     registry.add(JSON.parse(row.content) as SearchParameter, 'server');
   }
-  setComponentTypeLookup((url) => (registry.byCanonical(url)?.type ?? 'token') as ParamType);
+  setComponentTypeLookup((url) => (registry.byCanonical(url)?.type ?? 'token'));
   const extractor = new Extractor(defs, registry);
   let ids = await internParams(options.db, allPairs(registry, [...defs.resourceTypes]));
   const platform: FhirPlatform = {

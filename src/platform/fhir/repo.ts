@@ -507,7 +507,7 @@ export class FhirRepository {
   }
 
   private async writeVersion(tx: Queryable, resource: Resource, id: string, current: StoredVersion | undefined, method: string): Promise<StoredResource> {
-    const r = resource as Resource & { meta?: Resource['meta'] };
+    const r = resource;
     r.id = id;
     const versionId = current === undefined ? 1 : current.versionId + 1;
     const now = new Date();
@@ -544,15 +544,16 @@ export class FhirRepository {
     if (buf !== undefined) {
       buf.writes.push(write);
       if (r.resourceType === 'SearchParameter') {
-        buf.searchParameters.push(r as SearchParameter);
+        buf.searchParameters.push(r);
       }
     } else {
       await insertVersions(tx, [write]);
       if (r.resourceType === 'SearchParameter') {
-        await this.platform.registerSearchParameters([r as SearchParameter], 'server');
+        await this.platform.registerSearchParameters([r], 'server');
       }
     }
-    if (r.resourceType === 'StructureDefinition') {
+    if (r.resourceType === 'StructureDefinition' && r.derivation === 'constraint' && (r.snapshot?.element?.length ?? 0) > 0) {
+      // A profile created on the server can be validated against from now on.
       this.platform.validator?.addProfile?.(r);
     }
     return { resourceType: r.resourceType, id, versionId, lastUpdated: now.getTime(), content };

@@ -34,7 +34,8 @@ export const patientEverythingHandler: OperationHandler = async ({ repo, resourc
     if (v !== undefined && v.length > 1 && name !== '_type') {
       throw new OperationOutcomeError(badRequest(`${name} may be given once`));
     }
-    return v?.[0] === undefined ? undefined : String(v[0]);
+    const first = v?.[0];
+    return typeof first === 'string' ? first : first === undefined ? undefined : JSON.stringify(first);
   };
   for (const k of Object.keys(params)) {
     if (!['_since', '_type', '_count', '_offset', '_format', '_pretty', 'start', 'end'].includes(k)) {

@@ -106,7 +106,7 @@ export class Extractor {
       if (parts.some((p) => p.nodes.length === 0)) {
         continue;
       }
-      parts.forEach((p, i) => addValues(rows, p.type as SearchParam['type'], `${param.code}#${i}`, grp, p.nodes));
+      parts.forEach((p, i) => addValues(rows, p.type, `${param.code}#${i}`, grp, p.nodes));
       grp++;
     }
   }
@@ -129,7 +129,7 @@ export class Extractor {
     return (roots) =>
       roots.flatMap((r) => {
         try {
-          const out = fn(r.value as Record<string, unknown>) as unknown[];
+          const out = fn(r.value) as unknown[];
           return out.map((v) => ({ value: v, type: guessType(v) }));
         } catch {
           return [];
@@ -214,7 +214,7 @@ export class Extractor {
       return;
     }
     const t = el.childPath ?? el.types[0] ?? 'Element';
-    pushAll(raw, t === 'Resource' && typeof raw === 'object' && raw !== null && 'resourceType' in raw ? String((raw as { resourceType: unknown }).resourceType) : t, out);
+    pushAll(raw, t === 'Resource' && typeof raw === 'object' && raw !== null && 'resourceType' in raw ? String((raw).resourceType) : t, out);
   }
 }
 

@@ -334,27 +334,27 @@ function dateMatch(q: Sql, t: string, value: string): string {
 function numberMatch(q: Sql, col: string, value: string): string {
   const { prefix, rest } = splitPrefix(value);
   const { lo, hi, exact } = numberRange(rest);
-  const L = q.p(lo);
-  const H = q.p(hi);
-  const X = q.p(exact);
+  // Bind only the values the comparison uses: an unreferenced parameter has no type and the query fails.
   const cmp = (p: Prefix): string => {
     switch (p) {
       case 'eq':
-        return `(${col} >= ${L}::numeric AND ${col} < ${H}::numeric)`;
+        return `(${col} >= ${q.p(lo)}::numeric AND ${col} < ${q.p(hi)}::numeric)`;
       case 'ne':
-        return `(${col} < ${L}::numeric OR ${col} >= ${H}::numeric)`;
+        return `(${col} < ${q.p(lo)}::numeric OR ${col} >= ${q.p(hi)}::numeric)`;
       case 'gt':
       case 'sa':
-        return `${col} > ${X}::numeric`;
+        return `${col} > ${q.p(exact)}::numeric`;
       case 'lt':
       case 'eb':
-        return `${col} < ${X}::numeric`;
+        return `${col} < ${q.p(exact)}::numeric`;
       case 'ge':
-        return `${col} >= ${X}::numeric`;
+        return `${col} >= ${q.p(exact)}::numeric`;
       case 'le':
-        return `${col} <= ${X}::numeric`;
-      case 'ap':
+        return `${col} <= ${q.p(exact)}::numeric`;
+      case 'ap': {
+        const X = q.p(exact);
         return `(${col} >= ${X}::numeric - abs(${X}::numeric) * 0.1 AND ${col} <= ${X}::numeric + abs(${X}::numeric) * 0.1)`;
+      }
       default:
         p satisfies never;
         throw new Error('unreachable');
@@ -377,7 +377,7 @@ export function numberRange(text: string): { lo: string; hi: string; exact: stri
   // Half a unit in the last significant place.
   const half = `5e${-(decimals + 1)}`;
   const n = `${m[1]}${m[2] === '' ? '0' : m[2]}${m[3] !== undefined && m[3] !== '' ? `.${m[3]}` : ''}${m[4] !== undefined ? `e${m[4]}` : ''}`;
-  return { lo: `${sub(n, half)}`, hi: `${add(n, half)}`, exact: n };
+  return { lo: sub(n, half), hi: add(n, half), exact: n };
 }
 
 // Exact decimal arithmetic is left to PostgreSQL: these produce expressions it evaluates.
