@@ -19,8 +19,11 @@ interface Node {
   readonly type: string;
 }
 
+/** For one owner type: the JSON keys a child step reads and the FHIR type each yields ('' = from the value's shape). */
+type ChildPlan = readonly (readonly [key: string, type: string])[];
+
 type Step =
-  | { readonly kind: 'child'; readonly name: string }
+  | { readonly kind: 'child'; readonly name: string; readonly plans: Map<string, ChildPlan> }
   | { readonly kind: 'as'; readonly type: string }
   | { readonly kind: 'resolveIs'; readonly type: string }
   | { readonly kind: 'whereEq'; readonly field: string; readonly value: string }
@@ -52,6 +55,7 @@ export class Extractor {
   private readonly defs: Definitions;
   private readonly registry: SearchRegistry;
   private readonly cache = new Map<string, Evaluator>();
+  private readonly byParam = new WeakMap<SearchParam, Evaluator>();
 
   constructor(defs: Definitions, registry: SearchRegistry) {
     this.defs = defs;
@@ -69,7 +73,12 @@ export class Extractor {
       if (param.expression === '' || param.type === 'special') {
         continue;
       }
-      const nodes = this.evaluate(param.expression, param.resourceType, [root]);
+      let ev = this.byParam.get(param);
+      if (ev === undefined) {
+        ev = this.compile(param.expression, param.resourceType);
+        this.byParam.set(param, ev);
+      }
+      const nodes = ev([root]);
       if (param.type === 'composite') {
         this.addComposite(rows, param, nodes);
       } else {
@@ -144,7 +153,7 @@ export class Extractor {
       switch (step.kind) {
         case 'child':
           for (const n of nodes) {
-            this.children(n, step.name, next);
+            this.children(n, step, next);
           }
           break;
         case 'as':
@@ -184,7 +193,7 @@ export class Extractor {
     return nodes;
   }
 
-  private children(node: Node, name: string, out: Node[]): void {
+  private children(node: Node, step: Step & { kind: 'child' }, out: Node[]): void {
     const v = node.value;
     if (typeof v !== 'object' || v === null) {
       return;
@@ -194,27 +203,29 @@ export class Extractor {
     if (owner === 'Resource' || owner === 'DomainResource') {
       owner = typeof obj.resourceType === 'string' ? obj.resourceType : owner;
     }
+    let plan = step.plans.get(owner);
+    if (plan === undefined) {
+      plan = this.planChild(owner, step.name);
+      step.plans.set(owner, plan);
+    }
+    for (const [key, type] of plan) {
+      const raw = obj[key];
+      if (raw !== undefined) {
+        pushAll(raw, type === '' ? guessType(Array.isArray(raw) ? raw[0] : raw) : type, out);
+      }
+    }
+  }
+
+  /** Which JSON keys an element name maps to under an owner type, and their types (computed once per owner). */
+  private planChild(owner: string, name: string): ChildPlan {
     const el = this.defs.elements.get(`${owner}.${name}`);
     if (el === undefined) {
-      const raw = obj[name];
-      pushAll(raw, guessType(Array.isArray(raw) ? raw[0] : raw), out);
-      return;
+      return [[name, '']];
     }
     if (el.types.length > 1) {
-      for (const t of el.types) {
-        const raw = obj[name + t[0]!.toUpperCase() + t.slice(1)];
-        if (raw !== undefined) {
-          pushAll(raw, t, out);
-        }
-      }
-      return;
+      return el.types.map((t) => [name + t[0]!.toUpperCase() + t.slice(1), t] as const);
     }
-    const raw = obj[name];
-    if (raw === undefined) {
-      return;
-    }
-    const t = el.childPath ?? el.types[0] ?? 'Element';
-    pushAll(raw, t === 'Resource' && typeof raw === 'object' && raw !== null && 'resourceType' in raw ? String((raw).resourceType) : t, out);
+    return [[name, el.childPath ?? el.types[0] ?? 'Element']];
   }
 }
 
@@ -262,7 +273,7 @@ export function parsePath(part: string, rootType: string): Step[] | undefined {
       return undefined;
     }
     const rest = outer[2]!.split('.').filter((x) => x !== '');
-    return [...inner, ...rest.map((name): Step => ({ kind: 'child', name }))];
+    return [...inner, ...rest.map((name): Step => ({ kind: 'child', name, plans: new Map() }))];
   }
   const asMatch = /^(.+?)\s+as\s+([A-Za-z]+)$/.exec(s);
   if (asMatch !== null) {
@@ -305,7 +316,7 @@ export function parsePath(part: string, rootType: string): Step[] | undefined {
       if (/^[A-Z]/.test(n) || ['where', 'exists', 'resolve', 'as', 'ofType', 'is', 'extension', 'empty', 'first', 'last', 'not', 'iif'].includes(n)) {
         return undefined;
       }
-      steps.push({ kind: 'child', name: n });
+      steps.push({ kind: 'child', name: n, plans: new Map() });
     }
     i = name.lastIndex;
     first = false;
