@@ -61,7 +61,7 @@ export async function initFhirPlatform(options: FhirPlatformOptions): Promise<Fh
     registry.add(JSON.parse(row.content) as SearchParameter, 'server');
   }
   setComponentTypeLookup((url) => (registry.byCanonical(url)?.type ?? 'token'));
-  const extractor = new Extractor(defs, registry);
+  const extractor = new Extractor(defs, registry, options.baseUrl);
   let ids = await internParams(options.db, allPairs(registry, [...defs.resourceTypes]));
   const platform: FhirPlatform = {
     db: options.db,

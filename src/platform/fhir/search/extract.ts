@@ -56,10 +56,13 @@ export class Extractor {
   private readonly registry: SearchRegistry;
   private readonly cache = new Map<string, Evaluator>();
   private readonly byParam = new WeakMap<SearchParam, Evaluator>();
+  /** The server's FHIR base: absolute references elsewhere do not name a local resource. */
+  private readonly baseUrl: string | undefined;
 
-  constructor(defs: Definitions, registry: SearchRegistry) {
+  constructor(defs: Definitions, registry: SearchRegistry, baseUrl?: string) {
     this.defs = defs;
     this.registry = registry;
+    this.baseUrl = baseUrl;
   }
 
   /**
@@ -83,6 +86,14 @@ export class Extractor {
         this.addComposite(rows, param, nodes);
       } else {
         addValues(rows, param.type, param.code, 0, nodes);
+      }
+    }
+    if (this.baseUrl !== undefined) {
+      // http://other.example/fhir/Patient/1 is a resource on another server, not our Patient/1.
+      for (const r of rows.reference) {
+        if (r.row.url !== null && r.row.targetId !== null && /^[a-z][a-z0-9+.-]*:/i.test(r.row.url) && !r.row.url.startsWith(`${this.baseUrl}/`)) {
+          r.row = { ...r.row, targetType: null, targetId: null };
+        }
       }
     }
     return rows;
@@ -411,7 +422,7 @@ function addValues(rows: IndexRows, ptype: SearchParam['type'], code: string, gr
         break;
       case 'string':
         for (const s of stringValues(n)) {
-          rows.string.push({ code, grp, row: { norm: normalizeString(s), exact: s } });
+          rows.string.push({ code, grp, row: { norm: normalizeString(s), exact: s.normalize('NFC') } });
         }
         break;
       case 'date': {

@@ -11,7 +11,7 @@ import { OperationOutcomeError, badRequest } from '../outcome.ts';
 /** A filter on a resource: all values are alternatives (OR); filters combine with AND. */
 export type Filter =
   | { readonly kind: 'param'; readonly param: SearchParam; readonly modifier: string | undefined; readonly values: readonly string[] }
-  | { readonly kind: 'chain'; readonly param: SearchParam; readonly targets: readonly string[]; readonly inner: Filter }
+  | { readonly kind: 'chain'; readonly param: SearchParam; readonly targets: readonly string[]; readonly inners: readonly Filter[] }
   | { readonly kind: 'has'; readonly sourceType: string; readonly refParam: SearchParam; readonly inner: Filter }
   | { readonly kind: 'id'; readonly values: readonly string[]; readonly not: boolean }
   | { readonly kind: 'text'; readonly field: 'narrative' | 'content'; readonly values: readonly string[] };
@@ -227,10 +227,9 @@ function parseFilter(resourceType: string, name: string, value: string, registry
     if (targets.length === 0) {
       throw new OperationOutcomeError(badRequest(`No target of ${resourceType}.${code} has a search parameter "${restCode}"`));
     }
-    // One inner filter per target type would be needed if the parameter differs; parse against the first
-    // and check that all targets share the parameter's type.
+    // One inner filter per target type: the same code is a different parameter on each type.
     const inners = targets.map((t) => parseFilter(t, rest, value, registry, types));
-    return { kind: 'chain', param, targets, inner: inners[0]! };
+    return { kind: 'chain', param, targets, inners };
   }
   const [code, modifier, ...extra] = name.split(':') as [string, string | undefined, ...string[]];
   if (extra.length > 0) {

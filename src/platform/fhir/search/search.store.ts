@@ -89,7 +89,8 @@ function filterSql(q: Sql, r: string, resourceType: string, f: Filter, opts: Sea
     case 'chain': {
       const x = q.alias('c');
       const t = q.alias('r');
-      const inner = filterSql(q, t, f.targets[0]!, f.inner, opts);
+      const perTarget = f.targets.map((target, i) => `(${t}.resource_type = ${q.p(target)} AND ${filterSql(q, t, target, f.inners[i]!, opts)})`);
+      const inner = perTarget.length === 1 ? perTarget[0]! : `(${perTarget.join(' OR ')})`;
       return `EXISTS (SELECT 1 FROM idx_reference ${x} JOIN resource ${t} ON ${t}.resource_type = ${x}.target_type AND ${t}.id = ${x}.target_id
         WHERE ${x}.rid = ${r}.rid AND ${x}.param = ${q.p(opts.paramId(resourceType, f.param.code))} AND ${x}.target_type = ANY(${q.p(f.targets)}::text[]) AND NOT ${t}.deleted AND ${inner})`;
     }
@@ -124,10 +125,16 @@ function paramSql(q: Sql, r: string, resourceType: string, param: SearchParam, m
   }
   const head = `SELECT 1 FROM ${table} ${t} WHERE ${t}.rid = ${r}.rid AND ${t}.param = ${q.p(opts.paramId(resourceType, param.code))}`;
   if (modifier === 'missing') {
-    return values[0] === 'true' ? `NOT EXISTS (${head})` : `EXISTS (${head})`;
+    let present = `EXISTS (${head})`;
+    if (param.type === 'reference') {
+      // A reference given only by identifier (no literal reference) is a value too.
+      const k = q.alias('i');
+      present = `(${present} OR EXISTS (SELECT 1 FROM idx_token ${k} WHERE ${k}.rid = ${r}.rid AND ${k}.param = ${q.p(opts.paramId(resourceType, `${param.code}:identifier`))}))`;
+    }
+    return values[0] === 'true' ? `NOT ${present}` : present;
   }
   if (param.type === 'token' && (modifier === 'not' || modifier === 'not-in')) {
-    const ors = values.map((v) => valueMatch(q, t, param, modifier === 'not' ? undefined : 'in', v, opts));
+    const ors = values.map((v) => valueMatch(q, t, param, modifier === 'not' ? undefined : 'not-in', v, opts));
     return `NOT EXISTS (${head} AND (${ors.join(' OR ')}))`;
   }
   if (param.type === 'number' || param.type === 'quantity' || param.type === 'date') {
@@ -296,25 +303,26 @@ function dateMatch(q: Sql, t: string, value: string): string {
   if (range === undefined) {
     throw new OperationOutcomeError(badRequest(`"${value}" is not a valid date`));
   }
-  const lo = q.p(toDbTime(range.lo));
-  const hi = q.p(toDbTime(range.hi));
+  // Bind only the bounds the comparison uses: an unreferenced parameter has no type and the query fails.
+  const lo = (): string => q.p(toDbTime(range.lo));
+  const hi = (): string => q.p(toDbTime(range.hi));
   switch (prefix) {
     case 'eq':
-      return `(${t}.lo >= ${lo}::timestamptz AND ${t}.hi <= ${hi}::timestamptz)`;
+      return `(${t}.lo >= ${lo()}::timestamptz AND ${t}.hi <= ${hi()}::timestamptz)`;
     case 'ne':
-      return `NOT (${t}.lo >= ${lo}::timestamptz AND ${t}.hi <= ${hi}::timestamptz)`;
+      return `NOT (${t}.lo >= ${lo()}::timestamptz AND ${t}.hi <= ${hi()}::timestamptz)`;
     case 'gt':
-      return `${t}.hi > ${hi}::timestamptz`;
+      return `${t}.hi > ${hi()}::timestamptz`;
     case 'lt':
-      return `${t}.lo < ${lo}::timestamptz`;
+      return `${t}.lo < ${lo()}::timestamptz`;
     case 'ge':
-      return `${t}.hi > ${lo}::timestamptz`;
+      return `${t}.hi > ${lo()}::timestamptz`;
     case 'le':
-      return `${t}.lo < ${hi}::timestamptz`;
+      return `${t}.lo < ${hi()}::timestamptz`;
     case 'sa':
-      return `${t}.lo >= ${hi}::timestamptz`;
+      return `${t}.lo >= ${hi()}::timestamptz`;
     case 'eb':
-      return `${t}.hi <= ${lo}::timestamptz`;
+      return `${t}.hi <= ${lo()}::timestamptz`;
     case 'ap': {
       // Approximately: within 10% of the distance from now, at least a day, on either side.
       const now = Date.now();
