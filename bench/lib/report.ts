@@ -173,7 +173,7 @@ export function formatReport(r: BenchResult): string {
     lines.push('');
     lines.push('  Failed searches (first failure per class; BENCH_LOG_LEVEL=error shows the server-side error):');
     for (const f of r.search.failures) {
-      lines.push(`    [${f.class}] ${f.status} GET ${f.path}`);
+      lines.push(`    [${f.class}] ${f.status === 0 ? 'no response' : f.status} GET ${f.path}`);
       lines.push(`      ${f.body.replace(/\s+/g, ' ').slice(0, 300)}`);
     }
   }
