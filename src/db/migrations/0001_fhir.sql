@@ -50,7 +50,7 @@ CREATE TABLE idx_token (
   type_system text COLLATE "C",
   type_code text COLLATE "C"
 );
-CREATE INDEX idx_token_rid ON idx_token (rid);
+CREATE INDEX idx_token_rid ON idx_token (rid, param);
 CREATE INDEX idx_token_code ON idx_token (param, code, system);
 
 CREATE TABLE idx_string (
@@ -60,7 +60,7 @@ CREATE TABLE idx_string (
   norm text COLLATE "C" NOT NULL,
   exact text NOT NULL
 );
-CREATE INDEX idx_string_rid ON idx_string (rid);
+CREATE INDEX idx_string_rid ON idx_string (rid, param);
 CREATE INDEX idx_string_norm ON idx_string (param, norm);
 
 CREATE TABLE idx_date (
@@ -70,7 +70,7 @@ CREATE TABLE idx_date (
   lo timestamptz NOT NULL,
   hi timestamptz NOT NULL
 );
-CREATE INDEX idx_date_rid ON idx_date (rid);
+CREATE INDEX idx_date_rid ON idx_date (rid, param);
 CREATE INDEX idx_date_lo ON idx_date (param, lo, hi);
 
 CREATE TABLE idx_number (
@@ -79,7 +79,7 @@ CREATE TABLE idx_number (
   grp integer NOT NULL DEFAULT 0,
   value numeric NOT NULL
 );
-CREATE INDEX idx_number_rid ON idx_number (rid);
+CREATE INDEX idx_number_rid ON idx_number (rid, param);
 CREATE INDEX idx_number_value ON idx_number (param, value);
 
 CREATE TABLE idx_quantity (
@@ -91,7 +91,7 @@ CREATE TABLE idx_quantity (
   code text COLLATE "C",
   unit_norm text COLLATE "C"
 );
-CREATE INDEX idx_quantity_rid ON idx_quantity (rid);
+CREATE INDEX idx_quantity_rid ON idx_quantity (rid, param);
 CREATE INDEX idx_quantity_value ON idx_quantity (param, value);
 
 CREATE TABLE idx_reference (
@@ -102,7 +102,7 @@ CREATE TABLE idx_reference (
   target_id text COLLATE "C",
   url text COLLATE "C"
 );
-CREATE INDEX idx_reference_rid ON idx_reference (rid);
+CREATE INDEX idx_reference_rid ON idx_reference (rid, param);
 CREATE INDEX idx_reference_target ON idx_reference (target_id, target_type, param);
 
 CREATE TABLE idx_uri (
@@ -111,7 +111,7 @@ CREATE TABLE idx_uri (
   grp integer NOT NULL DEFAULT 0,
   value text COLLATE "C" NOT NULL
 );
-CREATE INDEX idx_uri_rid ON idx_uri (rid);
+CREATE INDEX idx_uri_rid ON idx_uri (rid, param);
 CREATE INDEX idx_uri_value ON idx_uri (param, value);
 
 -- Text used by _content/_text, normalised like string search values.
