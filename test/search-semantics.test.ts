@@ -464,6 +464,10 @@ describe('string', () => {
     await expectIds('Patient', S, [['family:contains', 'ensen']], ['s-1', 's-2', 's-4']);
     await expectIds('Patient', S, [['family:contains', 'GAARD']], ['s-3', 's-7']);
     await expectIds('Patient', S, [['family:contains', 'rø']], []);
+    // LIKE wildcards in the value are literal characters.
+    await expectIds('Patient', S, [['family', '%']], []);
+    await expectIds('Patient', S, [['family:contains', '_']], []);
+    await expectIds('Patient', S, [['family:contains', 's%n']], []);
     await expectIds('Patient', S, [['name:contains', 'ensen']], ['s-1', 's-2', 's-4']);
   });
   test('name searches family, given, prefix, suffix and text of HumanName', async () => {
@@ -623,6 +627,13 @@ describe('reference', () => {
     assert.deepEqual(included(b), ['Observation/r-o1', 'Observation/r-o6']);
     b = await bundle('Patient', [['_id', 'r-p2'], ['_revinclude', 'Observation:subject'], ['_revinclude', 'Encounter:subject']]);
     assert.deepEqual(included(b), ['Encounter/r-e1', 'Observation/r-o2']);
+    b = await bundle('Organization', [['_id', 'r-org1'], ['_revinclude', 'Patient:organization'], ['_revinclude:iterate', 'Observation:subject']]);
+    assert.deepEqual(matchIds(b), ['r-org1']);
+    assert.deepEqual(included(b), ['Observation/r-o1', 'Observation/r-o6', 'Patient/r-p1']);
+    // Includes are for the resources on the page only.
+    b = await bundle('Observation', [['_tag', `urn:sem|${S}`], ['_id', 'r-o1,r-o2'], ['_sort', '_id'], ['_count', '1'], ['_include', 'Observation:subject']]);
+    assert.deepEqual(matchIds(b), ['r-o1']);
+    assert.deepEqual(included(b), ['Patient/r-p1']);
     await expect400('Observation', [['_include', 'Observation:status']], /status/);
   });
 });
@@ -737,6 +748,11 @@ describe('result parameters', () => {
     assert.deepEqual(b.entry ?? [], []);
     b = await bundle('Patient', [tagged, ['family', 'side3'], ['_summary', 'count']]);
     assert.equal(b.total, 3);
+    // _count=0 is the same as _summary=count.
+    b = await bundle('Patient', [tagged, ['_count', '0']]);
+    assert.equal(b.total, 23);
+    assert.deepEqual(b.entry ?? [], []);
+    assert.equal(b.link?.find((l) => l.relation === 'next'), undefined);
     await expect400('Patient', [['_total', 'some']], /_total/);
   });
 
@@ -767,6 +783,13 @@ describe('result parameters', () => {
     assert.equal(r.address, undefined);
     assert.equal(r.id, 'so-1');
     assert.ok(subsetted(r));
+    // Mandatory elements stay in _summary=text; choice elements are named without their type.
+    const obs = await bundle('Observation', [['_id', 'do-1'], ['_summary', 'text']]);
+    const o = obs.entry![0]!.resource;
+    assert.ok(o.status === 'final' && o.code !== undefined && o.effectiveDateTime === undefined);
+    const els = await bundle('Observation', [['_id', 'do-1'], ['_elements', 'effective']]);
+    const e = els.entry![0]!.resource;
+    assert.ok(e.effectiveDateTime === '2021-03-04T10:15:30Z' && e.code === undefined);
     r = await one([]);
     assert.ok(!subsetted(r));
     assert.ok(r.text !== undefined && r.contact !== undefined);

@@ -171,6 +171,10 @@ export function parseSearch(resourceType: string, query: readonly (readonly [str
       }
     }
   }
+  if (count === 0 && summary === undefined) {
+    // "If _count has the value 0, this shall be treated the same as _summary=count" (https://hl7.org/fhir/R4/search.html#count).
+    summary = 'count';
+  }
   return { resourceType, filters, sort, count, offset, total, summary, elements, include, revinclude, warnings };
 }
 
