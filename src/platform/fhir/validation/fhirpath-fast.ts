@@ -393,8 +393,14 @@ function compare(l: Coll, r: Coll, op: string): boolean | undefined {
     c = a - b;
   } else if (typeof a === 'string' && typeof b === 'string') {
     if (DATETIME_LIKE.test(a) || DATETIME_LIKE.test(b)) {
+      const ia = instantMillis(a);
+      const ib = instantMillis(b);
+      if (ia !== undefined && ib !== undefined) {
+        c = ia - ib; // both to the second with a time zone: compare the instants
+        return op === '<' ? c < 0 : op === '<=' ? c <= 0 : op === '>' ? c > 0 : c >= 0;
+      }
       if (!DATE_LIKE.test(a) || !DATE_LIKE.test(b)) {
-        throw UNSUPPORTED; // times and time zones: leave to fhirpath.js
+        throw UNSUPPORTED; // partial times, or a date against a time: leave to fhirpath.js
       }
       const n = Math.min(a.length, b.length);
       const pa = a.slice(0, n);
@@ -419,6 +425,17 @@ function compare(l: Coll, r: Coll, op: string): boolean | undefined {
     default:
       return c >= 0;
   }
+}
+
+const FULL_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?(Z|[+-]\d{2}:\d{2})$/;
+
+/** Milliseconds since the epoch of a dateTime given to the second (or millisecond) with a time zone. */
+function instantMillis(s: string): number | undefined {
+  if (!FULL_DATETIME.test(s)) {
+    return undefined;
+  }
+  const ms = Date.parse(s);
+  return Number.isNaN(ms) ? undefined : ms;
 }
 
 function distinctItems(c: Coll): Coll {
@@ -561,6 +578,13 @@ export class FastFhirPath {
         return this.member(target, ast.name);
       }
       case 'call': {
+        if ((ast.name === 'ofType' || ast.name === 'is' || ast.name === 'as') && ast.args.length === 1) {
+          const typeArg = ast.args[0];
+          if (typeArg?.k !== 'member' || typeArg.target !== undefined) {
+            throw new CompileFailure();
+          }
+          return this.typeOp(ast.name, ast.target, typeArg.name, focusType, thisType, resourceType, atStart);
+        }
         const target = ast.target ? this.node(ast.target, focusType, thisType, resourceType, atStart) : { fn: ((f: Coll) => f) as Eval, type: focusType };
         return this.call(target, ast.name, ast.args, thisType, resourceType);
       }
@@ -594,6 +618,92 @@ export class FastFhirPath {
       default:
         throw new CompileFailure();
     }
+  }
+
+  /**
+   * `ofType(T)`, `is(T)` / `is T` and `as(T)` / `as T`, for the two cases where the type of the
+   * items is known without type annotations: a choice element (`value.ofType(Quantity)` reads
+   * `valueQuantity`) and resources (`resource.is(Patient)` reads `resourceType`).
+   */
+  private typeOp(op: string, targetAst: Ast | undefined, typeName: string, focusType: StaticType, thisType: StaticType, resourceType: StaticType, atStart: boolean): Compiled {
+    let items: Compiled;
+    if (targetAst?.k === 'member') {
+      const owner = targetAst.target ? this.node(targetAst.target, focusType, thisType, resourceType, atStart) : { fn: ((f: Coll) => f) as Eval, type: focusType };
+      const node = owner.type.kind === 'path' ? this.lookup.baseElement(`${owner.type.path}.${targetAst.name}`) : undefined;
+      if (node?.choice) {
+        const match = node.types.some((t) => t.code === typeName);
+        if (!match && node.types.some((t) => capitalise(t.code) === typeName)) {
+          throw new CompileFailure(); // `String`, `Boolean`…: System types vs FHIR primitives, leave to fhirpath.js
+        }
+        const key = targetAst.name + capitalise(typeName);
+        const ownerFn = owner.fn;
+        const selected: Compiled = {
+          fn: match
+            ? (f, t, env) => {
+                const out: Coll = [];
+                for (const item of ownerFn(f, t, env)) {
+                  if (isObject(item)) {
+                    navigate(item, key, out);
+                  }
+                }
+                return out;
+              }
+            : () => [],
+          type: match ? staticTypeOf(typeName, this.lookup) : OPAQUE,
+        };
+        if (op === 'ofType' || op === 'as') {
+          return selected;
+        }
+        // `is`: the choice element holds a single value; it "is" T when that value is under the T key.
+        const all = this.member(owner, targetAst.name).fn;
+        const sel = selected.fn;
+        return {
+          fn: (f, t, env) => {
+            const present = all(f, t, env);
+            if (present.length === 0) {
+              return [];
+            }
+            if (present.length > 1) {
+              throw UNSUPPORTED;
+            }
+            return [sel(f, t, env).length === 1];
+          },
+          type: OPAQUE,
+        };
+      }
+      items = this.member(owner, targetAst.name);
+    } else if (targetAst === undefined) {
+      items = { fn: (f) => f, type: focusType };
+    } else {
+      items = this.node(targetAst, focusType, thisType, resourceType, atStart);
+    }
+    if (!this.lookup.isResourceType(typeName)) {
+      throw new CompileFailure();
+    }
+    // Resources: their type is in resourceType.
+    const itemsFn = items.fn;
+    const isType = (v: unknown): boolean => {
+      if (!isObject(v) || typeof v['resourceType'] !== 'string') {
+        throw UNSUPPORTED;
+      }
+      return v['resourceType'] === typeName;
+    };
+    if (op === 'is') {
+      return {
+        fn: (f, t, env) => {
+          const c = itemsFn(f, t, env);
+          if (c.length === 0) {
+            return [];
+          }
+          if (c.length > 1) {
+            throw UNSUPPORTED;
+          }
+          return [isType(c[0])];
+        },
+        type: OPAQUE,
+      };
+    }
+    return { fn: (f, t, env) => itemsFn(f, t, env).filter(isType), type: { kind: 'path', path: typeName } };
   }
 
   private variable(name: string, resourceType: StaticType): Compiled {
@@ -681,6 +791,9 @@ export class FastFhirPath {
   }
 
   private binary(op: string, la: Ast, ra: Ast, focusType: StaticType, thisType: StaticType, resourceType: StaticType): Compiled {
+    if ((op === 'is' || op === 'as') && ra.k === 'member' && ra.target === undefined) {
+      return this.typeOp(op, la, ra.name, focusType, thisType, resourceType, true);
+    }
     if (op === 'is' || op === 'as' || op === '~' || op === '!~' || op === 'div' || op === 'mod') {
       throw new CompileFailure();
     }
@@ -1120,6 +1233,13 @@ export class FastFhirPath {
         throw new CompileFailure();
     }
   }
+}
+
+function staticTypeOf(code: string, lookup: ElementLookup): StaticType {
+  if (/^[a-z]/.test(code)) {
+    return { kind: 'primitive', code };
+  }
+  return lookup.isResourceType(code) ? OPAQUE : { kind: 'path', path: code };
 }
 
 /** True when an argument does not navigate from the focus (literals, %variables and operators over them). */

@@ -10,7 +10,7 @@
  */
 import type { OperationOutcomeIssue, Resource, SearchParameter, StructureDefinition } from '@medplum/fhirtypes';
 import { Registry } from './registry.ts';
-import { validateWithRegistry } from './validator.ts';
+import { conformsToProfile, validateWithRegistry } from './validator.ts';
 
 export { loadPackageDirs } from './packages.ts';
 export { SKIPPED_INVARIANTS } from './invariants.ts';
@@ -50,6 +50,7 @@ export interface Validator {
  */
 export async function createValidator(options: ValidatorOptions): Promise<Validator> {
   const registry = await Registry.load(options.packageDirs);
+  registry.invariants.conformsTo = (value, url) => conformsToProfile(registry, value, url);
   return {
     validate(resource: Resource, extraProfiles: readonly string[] = []): OperationOutcomeIssue[] {
       return validateWithRegistry(registry, resource, extraProfiles);

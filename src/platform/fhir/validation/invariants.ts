@@ -364,9 +364,24 @@ function codingsOf(v: unknown): { system: string | undefined; code: string }[] {
   return typeof code === 'string' ? [{ system: typeof system === 'string' ? system : undefined, code }] : [];
 }
 
+/** Checks a value against a profile: true/false, or undefined when the profile is not known. */
+export type ConformsTo = (value: unknown, profileUrl: string) => boolean | undefined;
+
 /** Functions replacing fhirpath.js built-ins so that invariants evaluate synchronously and locally. */
-function invocationTable(terminology: Terminology | undefined): Record<string, unknown> {
+function invocationTable(terminology: Terminology | undefined, conformsTo: () => ConformsTo | undefined): Record<string, unknown> {
   return {
+    // conformsTo(profile): validation against a loaded profile; empty when the profile is unknown.
+    conformsTo: {
+      fn: (coll: readonly unknown[], url: unknown): boolean[] => {
+        const check = conformsTo();
+        if (!check || coll.length !== 1 || typeof url !== 'string') {
+          return [];
+        }
+        const r = check(coll[0], url);
+        return r === undefined ? [] : [r];
+      },
+      arity: { 1: ['String'] },
+    },
     // Local resolve(): contained resources ('#id') and the type of literal references ('Patient/123'),
     // which is what R4 invariants use it for (e.g. `member.resolve() is Practitioner`).
     resolve: {
@@ -446,6 +461,8 @@ export class InvariantEngine {
   private readonly options: Record<string, unknown>;
   private readonly fast: FastFhirPath;
   private readonly crossCheck: CrossCheck | undefined;
+  /** Implementation of FHIRPath `conformsTo()`, installed by the validator. */
+  conformsTo: ConformsTo | undefined;
   /** Evaluations done by the fast evaluator and by fhirpath.js (for diagnostics). */
   readonly stats = { fast: 0, reference: 0 };
 
@@ -455,7 +472,7 @@ export class InvariantEngine {
    * @param crossCheck - when given, every expression the fast evaluator handles is also run through fhirpath.js and both results are reported (testing aid).
    */
   constructor(lookup: ElementLookup, terminology?: Terminology, crossCheck?: CrossCheck) {
-    this.options = { traceFn: noTrace, userInvocationTable: invocationTable(terminology) };
+    this.options = { traceFn: noTrace, userInvocationTable: invocationTable(terminology, () => this.conformsTo) };
     this.fast = new FastFhirPath(lookup, (p) => fhirRegex(p, undefined));
     this.crossCheck = crossCheck;
   }
@@ -479,7 +496,7 @@ export class InvariantEngine {
     }
     let evaluator = typed ? slot.typed : slot.primitive;
     if (!evaluator) {
-      const cacheKey = (typed ? 'o' : 'p') + contextPath + '\u0000' + constraint.expression;
+      const cacheKey = `${typed ? 'o' : 'p'}${constraint.key}\u0000${contextPath}\u0000${constraint.expression}`;
       evaluator = this.cache.get(cacheKey);
       if (!evaluator) {
         evaluator = NATIVE[constraint.key] ?? this.compile(constraint, contextPath, typed);

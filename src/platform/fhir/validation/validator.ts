@@ -192,6 +192,7 @@ interface DiscriminatorTarget {
 }
 
 const discriminatorCache = new WeakMap<ElementNode, Map<string, DiscriminatorTarget>>();
+const relevantCache = new WeakMap<ElementNode, readonly ElementNode[]>();
 
 /** Per-validation state: the issues found so far. */
 class Run {
@@ -219,15 +220,15 @@ class Run {
     }
     const resourceType = value['resourceType'];
     if (typeof resourceType !== 'string') {
-      this.issue('error', 'required', path, 'Resource has no resourceType');
-      return;
-    }
-    const structure = this.registry.baseType(resourceType);
-    if (structure?.kind !== 'resource' || structure.abstract) {
-      this.issue('error', 'structure', path, `Unknown resource type '${resourceType}'`);
+      this.issue('error', 'required', path === '' ? 'resourceType' : `${path}.resourceType`, 'Resource has no resourceType');
       return;
     }
     const resourcePath = path === '' ? resourceType : path;
+    const structure = this.registry.baseType(resourceType);
+    if (structure?.kind !== 'resource' || structure.abstract) {
+      this.issue('error', 'structure', resourcePath, `Unknown resource type '${resourceType}'`);
+      return;
+    }
     const env = resourceEnv(value, parentEnv, contained);
     this.walkObject(value, structure.root, resourcePath, env, true);
     this.checkConstraints(structure.root.constraints, resourceType, value, resourcePath, env, undefined);
@@ -672,9 +673,53 @@ class Run {
     if (node.contentReference) {
       container = node.structure.byId.get(node.contentReference) ?? node;
     }
-    for (const child of container.children.values()) {
+    for (const child of this.relevantChildren(container)) {
       this.overlayElement(obj, child, path, env);
     }
+  }
+
+  /**
+   * The children of a profile node that add something to the base definition. Snapshots repeat
+   * every base element; skipping the unchanged ones keeps profile validation cheap.
+   */
+  private relevantChildren(node: ElementNode): readonly ElementNode[] {
+    let list = relevantCache.get(node);
+    if (!list) {
+      relevantCache.set(node, []); // cycle guard (contentReference)
+      list = [...node.children.values()].filter((c) => this.addsToBase(c));
+      relevantCache.set(node, list);
+    }
+    return list;
+  }
+
+  private addsToBase(node: ElementNode): boolean {
+    if (node.min > node.baseMin || node.max < node.baseMax || node.fixed !== undefined || node.pattern !== undefined) {
+      return true;
+    }
+    if (node.slicing && node.slicing.slices.length > 0) {
+      return true;
+    }
+    if (node.constraints.some((c) => c.severity === 'error' && !this.registry.baseConstraintKeys.has(c.key))) {
+      return true;
+    }
+    if (node.types.some((t) => t.profiles.length > 0 && t.code !== 'Extension')) {
+      return true;
+    }
+    const base = this.registry.baseElement(node.path);
+    if (!base) {
+      return true; // cannot compare: check it
+    }
+    if (node.binding?.strength === 'required' && !(base.binding?.strength === 'required' && stripVersion(base.binding.valueSet) === stripVersion(node.binding.valueSet))) {
+      return true;
+    }
+    if (node.choice && node.types.length < base.types.length) {
+      return true;
+    }
+    if (node.contentReference) {
+      const target = node.structure.byId.get(node.contentReference);
+      return target !== undefined && target !== node && this.relevantChildren(target).length > 0;
+    }
+    return this.relevantChildren(node).length > 0;
   }
 
   private collectValues(obj: JsonObject, child: ElementNode, path: string): FoundValue[] {
@@ -1043,4 +1088,30 @@ export function validateWithRegistry(registry: Registry, resource: unknown, extr
     run.applyMetaProfiles(resource, resource['resourceType'], resourceEnv(resource, undefined, false), extraProfiles);
   }
   return dedupe(run.issues);
+}
+
+let conformanceDepth = 0;
+
+/**
+ * FHIRPath `conformsTo(url)`: whether a value conforms to a loaded profile (profile rules only; the
+ * base rules are checked by the enclosing validation anyway).
+ * @param registry - the loaded definitions.
+ * @param value - the value (a resource, usually).
+ * @param url - the profile's canonical URL.
+ * @returns true/false, or undefined when the profile is not loaded.
+ */
+export function conformsToProfile(registry: Registry, value: unknown, url: string): boolean | undefined {
+  const profile = registry.profile(url);
+  if (!profile || !isObject(value) || conformanceDepth > 4) {
+    return undefined;
+  }
+  conformanceDepth++;
+  try {
+    const run = new Run(registry);
+    const rt = value['resourceType'];
+    run.applyProfile(value, profile, typeof rt === 'string' ? rt : profile.type, resourceEnv(value, undefined, false));
+    return !run.issues.some((i) => i.severity === 'error');
+  } finally {
+    conformanceDepth--;
+  }
 }

@@ -1,0 +1,523 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
+import { createValidator, loadPackageDirs } from './index.ts';
+import type { Validator } from './index.ts';
+import { Registry } from './registry.ts';
+import { validateWithRegistry } from './validator.ts';
+
+const require = createRequire(import.meta.url);
+const R4_EXAMPLES = dirname(require.resolve('hl7.fhir.r4.examples/package.json'));
+const PACKAGES_ROOT = '/work/shared/fhir/packages';
+const HAVE_PACKAGES = existsSync(PACKAGES_ROOT);
+
+const DK_PATIENT = 'http://hl7.dk/fhir/core/StructureDefinition/dk-core-patient';
+const CPR_SYSTEM = 'urn:oid:1.2.208.176.1.2';
+
+/**
+ * R4 examples that are invalid: each entry names a real defect in the published example, which
+ * the validator must keep reporting (the test fails if one of these validates cleanly, so the
+ * list cannot go stale).
+ */
+const KNOWN_INVALID_EXAMPLES: Readonly<Record<string, string>> = {
+  'ActivityDefinition-blood-tubes-supply.json': 'txt-2: the narrative div holds only whitespace',
+  'ActivityDefinition-heart-valve-replacement.json': 'txt-2: the narrative div holds only whitespace',
+  'EventDefinition-example.json': 'txt-2: the narrative div holds only whitespace',
+  'Questionnaire-zika-virus-exposure-assessment.json': 'txt-2: the narrative div holds only whitespace (an empty <pre>)',
+  'Bundle-dataelements.json': 'bdl-7: several entries share a fullUrl without distinct meta.versionId, which only a history Bundle may do',
+  'Bundle-v2-valuesets.json': 'holds CodeSystem v2-0550 (see CodeSystem-v2-0550.json)',
+  'CodeSystem-v2-0550.json': "codes 'CHEST\\u00a0', 'KIDN\\u00a0' (trailing no-break space), ' ' and '\\u00a0' are not valid FHIR codes (no leading/trailing or whitespace-only codes)",
+  'DeviceMetric-example.json': 'DeviceMetric.parent refers to a DeviceDefinition; R4 allows only Device',
+  'DeviceUseStatement-example.json': 'reasonReference refers to a Procedure; R4 allows Condition, Observation, DiagnosticReport, DocumentReference, Media',
+  'ImplementationGuide-fhir.json': 'has no name and no status, both 1..1',
+  'ig-r4.json': 'has no name and no status, both 1..1 (same resource as ImplementationGuide-fhir.json)',
+  'MedicationRequest-medrx0301.json': 'dispenseRequest.performer refers to a Practitioner; R4 allows only Organization',
+  'Observation-clinical-gender.json': 'performer refers to an Encounter, not an allowed performer type',
+  'Questionnaire-qs1.json': 'nested items have no linkId (1..1)',
+  'SearchParameter-questionnaireresponse-extensions-QuestionnaireResponse-item-subject.json': 'its id has 67 characters; FHIR ids have at most 64',
+  'StructureDefinition-Definition.json': 'sdf-4: a logical model that is neither abstract nor has a baseDefinition',
+  'StructureDefinition-Event.json': 'sdf-4: a logical model that is neither abstract nor has a baseDefinition',
+  'StructureDefinition-FiveWs.json': 'sdf-4: a logical model that is neither abstract nor has a baseDefinition',
+  'StructureDefinition-Request.json': 'sdf-4: a logical model that is neither abstract nor has a baseDefinition',
+  // The search parameters on core extensions were generated without SearchParameter.base (1..*).
+  'SearchParameter-codesystem-extensions-CodeSystem-author.json': 'no SearchParameter.base (1..*)',
+  'SearchParameter-codesystem-extensions-CodeSystem-effective.json': 'no SearchParameter.base (1..*)',
+  'SearchParameter-codesystem-extensions-CodeSystem-end.json': 'no SearchParameter.base (1..*)',
+  'SearchParameter-codesystem-extensions-CodeSystem-keyword.json': 'no SearchParameter.base (1..*)',
+  'SearchParameter-codesystem-extensions-CodeSystem-workflow.json': 'no SearchParameter.base (1..*)',
+  'SearchParameter-valueset-extensions-ValueSet-author.json': 'no SearchParameter.base (1..*)',
+  'SearchParameter-valueset-extensions-ValueSet-effective.json': 'no SearchParameter.base (1..*)',
+  'SearchParameter-valueset-extensions-ValueSet-end.json': 'no SearchParameter.base (1..*)',
+  'SearchParameter-valueset-extensions-ValueSet-keyword.json': 'no SearchParameter.base (1..*)',
+  'SearchParameter-valueset-extensions-ValueSet-workflow.json': 'no SearchParameter.base (1..*)',
+};
+
+function errors(issues: readonly OperationOutcomeIssue[]): OperationOutcomeIssue[] {
+  return issues.filter((i) => i.severity === 'error' || i.severity === 'fatal');
+}
+
+function describeIssues(issues: readonly OperationOutcomeIssue[]): string {
+  return issues.map((i) => `${i.severity} ${i.code} ${i.expression?.join(',') ?? ''}: ${i.diagnostics ?? ''}`).join('\n');
+}
+
+/** Asserts that there is an error at `expression` (and, if given, with that code), and returns it. */
+function assertErrorAt(issues: readonly OperationOutcomeIssue[], expression: string, code?: OperationOutcomeIssue['code']): OperationOutcomeIssue {
+  const found = errors(issues).find((i) => i.expression?.[0] === expression && (code === undefined || i.code === code));
+  assert.ok(found, `expected an error${code ? ` (${code})` : ''} at ${expression}, got:\n${describeIssues(issues)}`);
+  assert.ok(typeof found.diagnostics === 'string' && found.diagnostics.length > 10, 'the issue says what is wrong');
+  return found;
+}
+
+function assertValid(issues: readonly OperationOutcomeIssue[]): void {
+  assert.deepEqual(errors(issues), [], describeIssues(issues));
+}
+
+function readJson(path: string): unknown {
+  return JSON.parse(readFileSync(path, 'utf8'));
+}
+
+function isResource(v: unknown): v is Resource {
+  return v !== null && typeof v === 'object' && typeof (v as { resourceType?: unknown }).resourceType === 'string';
+}
+
+function r4Example(name: string): Resource {
+  const r = readJson(join(R4_EXAMPLES, name));
+  assert.ok(isResource(r));
+  return r;
+}
+
+/** A deep copy, so that tests can break examples freely. */
+function copy<T>(v: T): T {
+  return structuredClone(v);
+}
+
+let validator: Validator;
+let packageDirs: string[] = [];
+
+before(async () => {
+  packageDirs = HAVE_PACKAGES ? loadPackageDirs(PACKAGES_ROOT) : [];
+  validator = await createValidator({ packageDirs });
+});
+
+describe('R4 examples', () => {
+  it('every R4 example validates without errors, except the known-invalid ones', () => {
+    const unexpected: string[] = [];
+    const knownButClean: string[] = [];
+    let checked = 0;
+    for (const file of readdirSync(R4_EXAMPLES).sort()) {
+      if (!file.endsWith('.json')) {
+        continue;
+      }
+      let resource: unknown;
+      try {
+        resource = readJson(join(R4_EXAMPLES, file));
+      } catch {
+        continue;
+      }
+      if (!isResource(resource)) {
+        continue; // package.json, .index.json
+      }
+      checked++;
+      const errs = errors(validator.validate(resource));
+      if (file in KNOWN_INVALID_EXAMPLES) {
+        if (errs.length === 0) {
+          knownButClean.push(file);
+        }
+      } else if (errs.length > 0) {
+        unexpected.push(`${file}:\n${describeIssues(errs.slice(0, 5))}`);
+      }
+    }
+    console.log(`R4 examples checked: ${checked} (known invalid: ${Object.keys(KNOWN_INVALID_EXAMPLES).length})`);
+    assert.ok(checked > 5000, `expected over 5,000 example resources, found ${checked}`);
+    assert.deepEqual(knownButClean, [], 'examples listed as invalid now validate: remove them from the list');
+    assert.equal(unexpected.length, 0, `${unexpected.length} examples have errors:\n${unexpected.slice(0, 10).join('\n\n')}`);
+  });
+
+  it('the fast FHIRPath evaluator agrees with fhirpath.js on every invariant it evaluates', async () => {
+    const mismatches: string[] = [];
+    let compared = 0;
+    const registry = await Registry.load([], (constraint, contextPath, fast, reference) => {
+      compared++;
+      if (JSON.stringify(fast) !== JSON.stringify(reference) && mismatches.length < 10) {
+        mismatches.push(`${constraint.key} @${contextPath}: fast=${JSON.stringify(fast)} fhirpath.js=${JSON.stringify(reference)}`);
+      }
+    });
+    const conformance = /^(StructureDefinition|CodeSystem|ValueSet|Bundle|SearchParameter|OperationDefinition|CapabilityStatement|ImplementationGuide|ConceptMap)-/;
+    for (const file of readdirSync(R4_EXAMPLES).sort()) {
+      if (!file.endsWith('.json') || conformance.test(file)) {
+        continue;
+      }
+      const resource = readJson(join(R4_EXAMPLES, file));
+      if (isResource(resource)) {
+        validateWithRegistry(registry, resource, []);
+      }
+    }
+    const { fast, reference } = registry.invariants.stats;
+    console.log(`invariant evaluations: ${fast} by the fast evaluator (cross-checked), ${reference} by fhirpath.js`);
+    assert.ok(compared > 2_000, `expected many cross-checked evaluations, got ${compared}`);
+    assert.ok(fast > 5 * reference, 'most invariants are handled by the fast evaluator');
+    assert.deepEqual(mismatches, []);
+  });
+});
+
+describe('targeted checks (base R4)', () => {
+  const patient = (extra: Record<string, unknown>): Resource =>
+    ({ resourceType: 'Patient', id: 'p1', name: [{ family: 'Hansen', given: ['Jens'] }], ...extra }) as unknown as Resource;
+  const observation = (extra: Record<string, unknown>): Resource =>
+    ({ resourceType: 'Observation', status: 'final', code: { text: 'weight' }, ...extra }) as unknown as Resource;
+
+  it('accepts a small valid resource', () => {
+    assertValid(validator.validate(patient({ gender: 'male', birthDate: '1980-02-29', active: true })));
+  });
+
+  it('rejects an unknown property', () => {
+    const issue = assertErrorAt(validator.validate(patient({ foo: 1 })), 'Patient.foo', 'structure');
+    assert.match(issue.diagnostics ?? '', /Unknown property 'foo'/);
+    assertErrorAt(validator.validate(patient({ name: [{ family: 'X', nickname: 'Y' }] })), 'Patient.name[0].nickname', 'structure');
+  });
+
+  it('rejects an unknown or abstract resource type', () => {
+    assertErrorAt(validator.validate({ resourceType: 'Patientt' } as unknown as Resource), 'Patientt', 'structure');
+    assertErrorAt(validator.validate({ resourceType: 'DomainResource' } as unknown as Resource), 'DomainResource', 'structure');
+  });
+
+  it('rejects values of the wrong JSON type', () => {
+    assertErrorAt(validator.validate(patient({ active: 'yes' })), 'Patient.active', 'structure');
+    assertErrorAt(validator.validate(observation({ valueQuantity: { value: '12', unit: 'kg' } })), 'Observation.value.ofType(Quantity).value', 'structure');
+    assertErrorAt(validator.validate(patient({ name: 'Jens Hansen' })), 'Patient.name', 'structure');
+    assertErrorAt(validator.validate(patient({ maritalStatus: 'M' })), 'Patient.maritalStatus', 'structure');
+  });
+
+  it('rejects bad primitive formats', () => {
+    assertErrorAt(validator.validate(patient({ birthDate: '1980-13-01' })), 'Patient.birthDate', 'value');
+    assertErrorAt(validator.validate(patient({ birthDate: '2023-02-29' })), 'Patient.birthDate', 'value'); // not a leap year
+    assertErrorAt(validator.validate(patient({ birthDate: '12/03/1980' })), 'Patient.birthDate', 'value');
+    assertErrorAt(validator.validate(observation({ effectiveDateTime: '2020-01-01T10:00:00' })), 'Observation.effective.ofType(dateTime)', 'value'); // time without zone
+    assertErrorAt(validator.validate(observation({ issued: '2020-01-01' })), 'Observation.issued', 'value'); // instant needs a time
+    assertErrorAt(validator.validate(patient({ id: 'has space' })), 'Patient.id', 'value');
+    assertErrorAt(validator.validate(patient({ id: 'x'.repeat(65) })), 'Patient.id', 'value');
+    assertErrorAt(validator.validate(patient({ multipleBirthInteger: 1.5 })), 'Patient.multipleBirth.ofType(integer)', 'value');
+    assertErrorAt(validator.validate(patient({ multipleBirthInteger: 2 ** 31 })), 'Patient.multipleBirth.ofType(integer)', 'value');
+    assertErrorAt(validator.validate(patient({ photo: [{ size: -1 }] })), 'Patient.photo[0].size', 'value'); // unsignedInt
+    assertErrorAt(validator.validate(patient({ photo: [{ data: 'not base64!' }] })), 'Patient.photo[0].data', 'value');
+    assertErrorAt(validator.validate(patient({ gender: 'ma le' })), 'Patient.gender');
+    assertErrorAt(validator.validate(patient({ implicitRules: 'http://a b' })), 'Patient.implicitRules', 'value'); // uri
+    assertValid(validator.validate(observation({ effectiveDateTime: '2020-01-01T10:00:00.123+01:00', issued: '2020-01-01T09:00:00Z' })));
+  });
+
+  it('rejects control characters and empty or whitespace-only strings', () => {
+    const issue = assertErrorAt(validator.validate(patient({ name: [{ family: 'Han\u0000sen' }] })), 'Patient.name[0].family', 'value');
+    assert.match(issue.diagnostics ?? '', /control character U\+0000/);
+    assertErrorAt(validator.validate(patient({ name: [{ family: 'Hansen', given: ['J\u001bens'] }] })), 'Patient.name[0].given[0]', 'value');
+    assertErrorAt(validator.validate(patient({ name: [{ family: '   ' }] })), 'Patient.name[0].family', 'value');
+    assertErrorAt(validator.validate(patient({ name: [{ family: '' }] })), 'Patient.name[0].family', 'value');
+    assertErrorAt(validator.validate(patient({ gender: '' })), 'Patient.gender', 'value');
+    assertValid(validator.validate(patient({ name: [{ family: 'Hansen', text: 'line 1\nline 2\ttab' }] })));
+  });
+
+  it('enforces cardinality: too many values, a repeating element not in an array, missing required elements', () => {
+    assertErrorAt(validator.validate(patient({ gender: ['male', 'female'] })), 'Patient.gender', 'structure');
+    assertErrorAt(validator.validate(observation({ subject: [{ reference: 'Patient/1' }] })), 'Observation.subject', 'structure');
+    assertErrorAt(validator.validate(patient({ identifier: { value: '1' } })), 'Patient.identifier', 'structure');
+    assertErrorAt(validator.validate(patient({ deceasedBoolean: true, deceasedDateTime: '2020' })), 'Patient.deceasedDateTime', 'structure');
+    const missing = validator.validate({ resourceType: 'Observation', code: { text: 'x' } } as unknown as Resource);
+    assertErrorAt(missing, 'Observation.status', 'required');
+    assertErrorAt(validator.validate(patient({ link: [{ type: 'seealso' }] })), 'Patient.link[0].other', 'required');
+    assertErrorAt(validator.validate(patient({ name: [] })), 'Patient.name', 'structure');
+    assertErrorAt(validator.validate(patient({ contact: [{}] })), 'Patient.contact[0]');
+  });
+
+  it('enforces required bindings on code, Coding and CodeableConcept', () => {
+    const issue = assertErrorAt(validator.validate(patient({ gender: 'mand' })), 'Patient.gender', 'code-invalid');
+    assert.match(issue.diagnostics ?? '', /administrative-gender/);
+    assertErrorAt(validator.validate(observation({ status: 'done' })), 'Observation.status', 'code-invalid');
+    const condition = (code: string): Resource =>
+      ({
+        resourceType: 'Condition',
+        subject: { reference: 'Patient/1' },
+        clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code }] },
+      }) as unknown as Resource;
+    assertValid(validator.validate(condition('active')));
+    assertErrorAt(validator.validate(condition('aktiv')), 'Condition.clinicalStatus', 'code-invalid');
+    assertValid(validator.validate(patient({ name: [{ family: 'X', use: 'nickname' }] })));
+    assertErrorAt(validator.validate(patient({ name: [{ family: 'X', use: 'nick' }] })), 'Patient.name[0].use', 'code-invalid');
+    // a required binding to a value set that needs an external terminology (BCP-13 mime types) is skipped
+    assertValid(validator.validate(patient({ photo: [{ contentType: 'image/x-made-up' }] })));
+  });
+
+  it('evaluates invariants', () => {
+    const period = patient({ name: [{ family: 'X', period: { start: '2020-02-01', end: '2020-01-01' } }] });
+    const issue = assertErrorAt(validator.validate(period), 'Patient.name[0].period', 'invariant');
+    assert.match(issue.diagnostics ?? '', /per-1/);
+    assertValid(validator.validate(patient({ name: [{ family: 'X', period: { start: '2020-01-01', end: '2020-01-01T10:00:00Z' } }] })));
+    assertErrorAt(validator.validate(observation({ valueString: 'x', dataAbsentReason: { text: 'n/a' } })), 'Observation', 'invariant'); // obs-6
+    assertErrorAt(validator.validate(patient({ contact: [{ gender: 'male' }] })), 'Patient.contact[0]', 'invariant'); // pat-1
+    assertErrorAt(validator.validate(patient({ extension: [{ url: 'http://example.org/x' }] })), 'Patient.extension[0]', 'invariant'); // ext-1
+    assertErrorAt(validator.validate(observation({ valueQuantity: { value: 1, code: 'kg' } })), 'Observation.value.ofType(Quantity)', 'invariant'); // qty-3
+  });
+
+  it('evaluates invariants that refer to other parts of the resource (contained, references, narrative)', () => {
+    const contained = { resourceType: 'Organization', id: 'org1', name: 'Clinic' };
+    assertValid(validator.validate(patient({ contained: [contained], managingOrganization: { reference: '#org1' } })));
+    assertErrorAt(validator.validate(patient({ contained: [contained] })), 'Patient', 'invariant'); // dom-3
+    assertErrorAt(validator.validate(patient({ managingOrganization: { reference: '#nope' } })), 'Patient.managingOrganization', 'invariant'); // ref-1
+    const text = (div: string): Resource => patient({ text: { status: 'generated', div } });
+    assertValid(validator.validate(text('<div xmlns="http://www.w3.org/1999/xhtml"><p>Jens <b>Hansen</b></p></div>')));
+    assertErrorAt(validator.validate(text('<div xmlns="http://www.w3.org/1999/xhtml"><script>alert(1)</script></div>')), 'Patient.text.div', 'invariant');
+    assertErrorAt(validator.validate(text('<div xmlns="http://www.w3.org/1999/xhtml"><p onclick="x()">a</p></div>')), 'Patient.text.div', 'invariant');
+    assertErrorAt(validator.validate(text('<div>no namespace</div>')), 'Patient.text.div', 'invariant');
+    assertErrorAt(validator.validate(text('<div xmlns="http://www.w3.org/1999/xhtml">  </div>')), 'Patient.text.div', 'invariant'); // txt-2
+  });
+
+  it('uses the corrected que-7 (R4 tests `answer is Boolean`, which no FHIR boolean satisfies)', () => {
+    const questionnaire = (enableWhen: Record<string, unknown>): Resource =>
+      ({
+        resourceType: 'Questionnaire',
+        status: 'active',
+        item: [
+          { linkId: 'a', type: 'boolean' },
+          { linkId: 'b', type: 'string', enableWhen: [{ question: 'a', operator: 'exists', ...enableWhen }] },
+        ],
+      }) as unknown as Resource;
+    assertValid(validator.validate(questionnaire({ answerBoolean: true })));
+    assertErrorAt(validator.validate(questionnaire({ answerString: 'yes' })), 'Questionnaire.item[1].enableWhen[0]', 'invariant');
+  });
+
+  it('checks reference target types', () => {
+    assertValid(validator.validate(observation({ subject: { reference: 'Patient/1' } })));
+    assertErrorAt(validator.validate(observation({ subject: { reference: 'Medication/1' } })), 'Observation.subject.reference', 'structure');
+  });
+
+  it('validates extensions against their definitions and primitive extensions', () => {
+    const birthPlace = 'http://hl7.org/fhir/StructureDefinition/patient-birthPlace';
+    assertValid(validator.validate(patient({ extension: [{ url: birthPlace, valueAddress: { city: 'Aarhus' } }] })));
+    assertErrorAt(validator.validate(patient({ extension: [{ url: birthPlace, valueString: 'Aarhus' }] })), 'Patient.extension[0].value.ofType(string)', 'structure');
+    assertValid(validator.validate(patient({ _birthDate: { extension: [{ url: 'http://example.org/x', valueString: 'unknown' }] } })));
+    assertErrorAt(validator.validate(patient({ _birthDate: { id: 'a' } })), 'Patient.birthDate', 'invariant'); // ele-1
+    assertErrorAt(validator.validate(patient({ _birthDate: { foo: 1 } })), 'Patient.birthDate.foo', 'structure');
+  });
+
+  it('validates nested resources (contained, Bundle entries)', () => {
+    const bundle = {
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: [{ fullUrl: 'urn:uuid:4b1c5cb0-7f5b-4d7e-9a0a-0a1d2b3c4d5e', resource: { resourceType: 'Patient', gender: 'mand' } }],
+    } as unknown as Resource;
+    assertErrorAt(validator.validate(bundle), 'Bundle.entry[0].resource.gender', 'code-invalid');
+  });
+
+  it('reports unknown profiles in meta.profile as a warning, and unknown requested profiles as an error', () => {
+    const issues = validator.validate(patient({ meta: { profile: ['http://example.org/StructureDefinition/nope'] } }));
+    assertValid(issues);
+    assert.ok(issues.some((i) => i.severity === 'warning' && i.expression?.[0] === 'Patient.meta.profile'), describeIssues(issues));
+    assertErrorAt(validator.validate(patient({}), ['http://example.org/StructureDefinition/nope']), 'Patient', 'not-found');
+  });
+
+  it('validates against core profiles (vital signs)', () => {
+    const bmiProfile = 'http://hl7.org/fhir/StructureDefinition/bmi';
+    assert.ok(validator.hasProfile(bmiProfile));
+    const bmi = r4Example('Observation-bmi.json');
+    assertValid(validator.validate(bmi, [bmiProfile]));
+    const broken = copy(bmi) as unknown as { valueQuantity: Record<string, unknown> };
+    broken.valueQuantity = { value: 16.2, unit: 'kg', system: 'http://unitsofmeasure.org', code: 'kg' };
+    assertValid(validator.validate(broken as unknown as Resource)); // fine for base R4
+    const issues = validator.validate(broken as unknown as Resource, [bmiProfile]);
+    assert.ok(errors(issues).some((i) => i.expression?.[0]?.startsWith('Observation.value.ofType(Quantity)') === true), describeIssues(issues));
+  });
+});
+
+describe('Danish profiles', { skip: HAVE_PACKAGES ? false : `${PACKAGES_ROOT} not present` }, () => {
+  const dkCoreDir = (): string => {
+    const dir = packageDirs.find((d) => basename(dirname(d)).startsWith('hl7.fhir.dk.core#'));
+    assert.ok(dir, 'DK-core is among the loaded packages');
+    return dir;
+  };
+  const dkPatient = (): Record<string, unknown> => copy(readJson(join(dkCoreDir(), 'Patient-else.json')) as Record<string, unknown>);
+
+  it('loadPackageDirs keeps the highest version of each package and puts dependencies first', () => {
+    const names = packageDirs.map((d) => basename(dirname(d)));
+    assert.equal(names.filter((n) => n.startsWith('hl7.fhir.dk.core#')).length, 1);
+    assert.ok(names.includes('hl7.fhir.dk.core#3.8.0'), names.join(', '));
+    assert.ok(names.includes('medcom.fhir.dk.core#4.0.0'), names.join(', '));
+    assert.ok(names.indexOf('hl7.fhir.dk.core#3.8.0') < names.indexOf('medcom.fhir.dk.core#4.0.0'));
+    assert.ok(names.indexOf('medcom.fhir.dk.terminology#2.0.1') < names.indexOf('medcom.fhir.dk.core#4.0.0'));
+    assert.ok(names.indexOf('medcom.fhir.dk.messaging#4.0.1') < names.indexOf('medcom.fhir.dk.carecommunication#5.0.4'));
+  });
+
+  it('exposes the SearchParameters, ValueSets and CodeSystems of the packages', () => {
+    const { searchParameters, valueSets, codeSystems } = validator.packageResources;
+    assert.ok(searchParameters.length >= 19, `search parameters: ${searchParameters.length}`);
+    assert.ok(searchParameters.every((sp) => sp.resourceType === 'SearchParameter'));
+    assert.ok(valueSets.some((vs) => (vs as { url?: string }).url === 'http://hl7.dk/fhir/core/ValueSet/dk-core-MunicipalityCodes'));
+    assert.ok(codeSystems.every((cs) => cs.resourceType === 'CodeSystem') && codeSystems.length > 10);
+    assert.ok(validator.hasProfile(DK_PATIENT));
+    assert.ok(!validator.hasProfile('http://example.org/StructureDefinition/nope'));
+  });
+
+  it('every DK-core example validates against the profiles it claims', () => {
+    const dir = dkCoreDir();
+    let checked = 0;
+    let withProfile = 0;
+    const failures: string[] = [];
+    for (const file of readdirSync(dir).sort()) {
+      if (!file.endsWith('.json') || file === 'package.json') {
+        continue;
+      }
+      const resource = readJson(join(dir, file));
+      if (!isResource(resource) || resource.resourceType === 'StructureDefinition' || resource.resourceType === 'ImplementationGuide') {
+        continue;
+      }
+      checked++;
+      const profiles = resource.meta?.profile ?? [];
+      if (profiles.length > 0) {
+        withProfile++;
+        for (const p of profiles) {
+          assert.ok(validator.hasProfile(p) || p.startsWith('http://hl7.org/fhir/uv/'), `${file} claims ${p}, which is not loaded`);
+        }
+      }
+      const errs = errors(validator.validate(resource));
+      if (errs.length > 0) {
+        failures.push(`${file}:\n${describeIssues(errs)}`);
+      }
+    }
+    console.log(`DK-core examples checked: ${checked} (${withProfile} claim a profile)`);
+    assert.ok(withProfile > 100, `expected over 100 examples with profiles, got ${withProfile}`);
+    assert.deepEqual(failures, []);
+  });
+
+  it('rejects a DK-core patient with a broken CPR number', () => {
+    const p = dkPatient();
+    p['identifier'] = [{ system: CPR_SYSTEM, value: '3213123' }];
+    const issue = assertErrorAt(validator.validate(p as unknown as Resource), 'Patient.identifier[0].value', 'invariant');
+    assert.match(issue.diagnostics ?? '', /cpr/);
+    p['identifier'] = [{ system: CPR_SYSTEM, value: '3102901234' }]; // 31 February
+    assertErrorAt(validator.validate(p as unknown as Resource), 'Patient.identifier[0].value', 'invariant');
+  });
+
+  it('rejects a DK-core patient with a missing required element', () => {
+    const p = dkPatient();
+    delete p['identifier']; // dk-core-patient: identifier 1..*
+    assertErrorAt(validator.validate(p as unknown as Resource), 'Patient.identifier', 'required');
+    const q = dkPatient();
+    q['name'] = [{ use: 'official', given: ['Else'] }]; // the official name needs a family name
+    assertErrorAt(validator.validate(q as unknown as Resource), 'Patient.name[0].family', 'required');
+    // Without the profile claim both are plain, valid R4 patients.
+    delete p['meta'];
+    delete q['meta'];
+    assertValid(validator.validate(p as unknown as Resource));
+    assertValid(validator.validate(q as unknown as Resource));
+  });
+
+  it('checks DK-core slices, fixed values and bindings', () => {
+    const p = dkPatient();
+    p['identifier'] = [
+      { system: CPR_SYSTEM, value: '0201919990' },
+      { system: CPR_SYSTEM, value: '0201919991' },
+    ];
+    assertErrorAt(validator.validate(p as unknown as Resource), 'Patient.identifier', 'structure');
+    p['identifier'] = [{ system: CPR_SYSTEM, value: '0201919990', use: 'usual' }]; // the CPR profile fixes use = official
+    assertErrorAt(validator.validate(p as unknown as Resource), 'Patient.identifier[0].use', 'value');
+    p['identifier'] = [{ system: CPR_SYSTEM, value: '0201919990' }];
+    const municipality = (code: string): unknown => [
+      {
+        extension: [
+          {
+            url: 'http://hl7.dk/fhir/core/StructureDefinition/dk-core-municipalityCodes',
+            valueCodeableConcept: { coding: [{ system: 'http://hl7.dk/fhir/core/CodeSystem/dk-core-municipality-codes', code }] },
+          },
+        ],
+        city: 'Aarhus',
+      },
+    ];
+    p['address'] = municipality('0751');
+    assertValid(validator.validate(p as unknown as Resource));
+    p['address'] = municipality('9999');
+    assertErrorAt(validator.validate(p as unknown as Resource), 'Patient.address[0].extension[0].value.ofType(CodeableConcept).coding[0]', 'code-invalid');
+  });
+
+  it('validates against a profile given explicitly, and against profiles added at run time', () => {
+    const p = dkPatient();
+    delete p['meta'];
+    p['identifier'] = [{ system: CPR_SYSTEM, value: 'abc' }];
+    assertValid(validator.validate(p as unknown as Resource)); // no profile claimed: base R4 only
+    assertErrorAt(validator.validate(p as unknown as Resource, [DK_PATIENT]), 'Patient.identifier[0].value', 'invariant');
+
+    const url = 'http://example.org/fhir/StructureDefinition/patient-with-birthdate';
+    assert.ok(!validator.hasProfile(url));
+    const base = readJson(join(dkCoreDir(), 'StructureDefinition-dk-core-patient.json')) as StructureDefinition;
+    const custom = copy(base);
+    custom.url = url;
+    custom.baseDefinition = DK_PATIENT;
+    custom.snapshot = { element: (custom.snapshot?.element ?? []).map((e) => (e.id === 'Patient.birthDate' ? { ...e, min: 1 } : e)) };
+    validator.addProfile(custom);
+    assert.ok(validator.hasProfile(url));
+    const q = dkPatient();
+    delete q['birthDate'];
+    q['meta'] = { profile: [url] };
+    assertErrorAt(validator.validate(q as unknown as Resource), 'Patient.birthDate', 'required');
+    q['birthDate'] = '1991-02-02';
+    assertValid(validator.validate(q as unknown as Resource));
+    assert.throws(() => validator.addProfile({ ...custom, snapshot: undefined }), /snapshot/);
+  });
+});
+
+describe('loadPackageDirs', () => {
+  it('orders by dependencies and keeps the highest version (numeric, release above pre-release)', () => {
+    const root = mkdtempSync(join(tmpdir(), 'fhir-packages-'));
+    try {
+      const pkg = (id: string, version: string, deps: Record<string, string> = {}): void => {
+        const dir = join(root, `${id}#${version}`, 'package');
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: id, version, dependencies: deps }));
+      };
+      pkg('z.base', '1.2.0');
+      pkg('z.base', '1.10.0');
+      pkg('z.base', '1.10.0-ballot');
+      pkg('a.user', '2.0.0', { 'z.base': '1.2.0', 'hl7.fhir.r4.core': '4.0.1' });
+      pkg('m.middle', '1.0.0', { 'z.base': '1.10.0' });
+      pkg('a.user2', '1.0.0', { 'm.middle': '1.0.0' });
+      const dirs = loadPackageDirs(root).map((d) => basename(dirname(d)));
+      assert.deepEqual(dirs, ['z.base#1.10.0', 'a.user#2.0.0', 'm.middle#1.0.0', 'a.user2#1.0.0']);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('performance', () => {
+  it('measures validations per second (printed, not asserted)', () => {
+    const samples: [string, Resource][] = [
+      ['Observation-example.json', r4Example('Observation-example.json')],
+      ['Observation-blood-pressure.json', r4Example('Observation-blood-pressure.json')],
+      ['Patient-example.json', r4Example('Patient-example.json')],
+    ];
+    if (HAVE_PACKAGES) {
+      const dir = packageDirs.find((d) => basename(dirname(d)).startsWith('hl7.fhir.dk.core#'));
+      if (dir) {
+        samples.push(['DK-core Observation-ElseHeartRate.json', readJson(join(dir, 'Observation-ElseHeartRate.json')) as Resource]);
+        samples.push(['DK-core Patient-else.json', readJson(join(dir, 'Patient-else.json')) as Resource]);
+      }
+    }
+    for (const [name, resource] of samples) {
+      assertValid(validator.validate(resource));
+      for (let i = 0; i < 2000; i++) {
+        validator.validate(resource);
+      }
+      const cpu0 = process.cpuUsage();
+      const start = performance.now();
+      let n = 0;
+      while (performance.now() - start < 1000) {
+        validator.validate(resource);
+        n++;
+      }
+      const wall = (performance.now() - start) / 1000;
+      const cpu = process.cpuUsage(cpu0);
+      const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+      console.log(`${name}: ${Math.round(n / wall)} validations/s wall clock, ${Math.round(n / cpuSeconds)} per CPU-second`);
+    }
+  });
+});
