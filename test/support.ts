@@ -16,7 +16,7 @@ import { loadValidator } from '../src/server/validator.ts';
 
 /** The configuration tests run with (one place, as the house style asks). */
 export function loadTestConfig(overrides: Record<string, string> = {}): Config {
-  return loadConfig({ DSD_DATA_DIR: 'memory://', LOG_LEVEL: 'silent', DSD_BASE_URL: 'http://localhost', DATABASE_URL: process.env.DATABASE_URL, ...overrides });
+  return loadConfig({ DSD_DATA_DIR: 'memory://', LOG_LEVEL: 'silent', DSD_BASE_URL: 'http://localhost', DSD_SEED_DEMO: 'false', DATABASE_URL: process.env.DATABASE_URL, ...overrides });
 }
 
 export interface TestDatabase {

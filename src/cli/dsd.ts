@@ -1,16 +1,28 @@
+import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.ts';
+import { openDatabase } from '../db/index.ts';
+import { checkAuthorizationId, checkCpr, checkSor } from '../platform/identifiers/index.ts';
+import { seedCommand } from '../platform/population/index.ts';
 import { startServer } from '../server/main.ts';
+import { loadValidator } from '../server/validator.ts';
 
 const USAGE = `dsd — Digital Sundhed Danmark platform
 
 Usage:
-  dsd serve            start the platform (http://localhost:$PORT, default 8080)
+  dsd serve            start the platform (http://localhost:$PORT, default 8080); on an empty
+                       database it first loads the reference data and a demo population
+  dsd seed --citizens N [--seed S]
+                       load the reference data and add N synthetic citizens (deterministic for
+                       a seed, default 1); stop the server first when using the embedded database
+  dsd token --system | --citizen CPR | --practitioner AUTHID --org SOR
+                       a bearer token for the local development instance (not yet available)
   dsd help             this text
 
 Environment:
   PORT            HTTP port (default 8080)
   DSD_DATA_DIR    embedded database directory (default ./data; memory:// keeps it in memory)
   DATABASE_URL    use this PostgreSQL server instead of the embedded database
+  DSD_SEED_DEMO   false: do not seed demo data on start (default true, false in production)
 `;
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -29,6 +41,48 @@ async function main(argv: readonly string[]): Promise<number> {
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
       return -1;
+    }
+    case 'seed': {
+      const { values } = parseArgs({ args: argv.slice(1), options: { citizens: { type: 'string' }, seed: { type: 'string' }, 'chunk-size': { type: 'string' } } });
+      const citizens = Number(values.citizens);
+      const seed = Number(values.seed ?? '1');
+      if (!Number.isInteger(citizens) || citizens < 1 || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
+        process.stderr.write(`dsd seed needs --citizens N (a positive integer) and optionally --seed S (0 … 4294967295).\n\n${USAGE}`);
+        return 2;
+      }
+      const config = loadConfig(process.env);
+      const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      try {
+        const chunk = values['chunk-size'] === undefined ? undefined : Number(values['chunk-size']);
+        await seedCommand(db, await loadValidator(config), `${config.baseUrl}/fhir`, { citizens, seed, ...(chunk === undefined ? {} : { chunkSize: chunk }) }, (line) => process.stdout.write(`${line}\n`));
+      } finally {
+        await db.close();
+      }
+      return 0;
+    }
+    case 'token': {
+      const { values } = parseArgs({ args: argv.slice(1), options: { system: { type: 'boolean' }, citizen: { type: 'string' }, practitioner: { type: 'string' }, org: { type: 'string' } } });
+      const config = loadConfig(process.env);
+      if (config.production) {
+        process.stderr.write('dsd token is a development tool and is refused when NODE_ENV=production.\n');
+        return 1;
+      }
+      const kinds = [values.system === true, values.citizen !== undefined, values.practitioner !== undefined].filter(Boolean).length;
+      const problem =
+        kinds !== 1 ? 'give exactly one of --system, --citizen CPR or --practitioner AUTHID --org SOR'
+        : values.citizen !== undefined && !checkCpr(values.citizen).ok ? `"${values.citizen}" is not a CPR number`
+        : values.practitioner !== undefined && (values.org === undefined || !checkSor(values.org).ok) ? '--practitioner needs --org with the SOR code of the organisation'
+        : values.practitioner !== undefined && !checkAuthorizationId(values.practitioner).ok ? `"${values.practitioner}" is not an authorisation id`
+        : undefined;
+      if (problem !== undefined) {
+        process.stderr.write(`dsd token: ${problem}.\n\n${USAGE}`);
+        return 2;
+      }
+      process.stderr.write(
+        'No token issued: bearer tokens become available with the identity service (OAuth), which has not landed yet.\n' +
+          'Until then the development API is open: call it without an Authorization header.\n',
+      );
+      return 2;
     }
     case 'help':
     case '--help':

@@ -22,6 +22,8 @@ export interface Config {
   /** Log level for the structured logger. */
   readonly logLevel: string;
   readonly production: boolean;
+  /** Seed reference data and the demo population on start when the database has none (DSD_SEED_DEMO; default true, false when NODE_ENV=production). */
+  readonly seedDemo: boolean;
 }
 
 /** A configuration problem found at start; the process exits with the list. */
@@ -46,6 +48,21 @@ function intVar(env: Env, name: string, fallback: number, problems: string[], mi
     return fallback;
   }
   return n;
+}
+
+function boolVar(env: Env, name: string, fallback: boolean, problems: string[]): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') {
+    return fallback;
+  }
+  if (/^(1|true|yes|on)$/i.test(raw)) {
+    return true;
+  }
+  if (/^(0|false|no|off)$/i.test(raw)) {
+    return false;
+  }
+  problems.push(`${name} must be true or false, got "${raw}"`);
+  return fallback;
 }
 
 /**
@@ -81,6 +98,7 @@ export function loadConfig(env: Env): Config {
     maxPageSize: intVar(env, 'DSD_MAX_PAGE_SIZE', 1000, problems, 1, 10000),
     logLevel: env.LOG_LEVEL ?? 'info',
     production: env.NODE_ENV === 'production',
+    seedDemo: boolVar(env, 'DSD_SEED_DEMO', env.NODE_ENV !== 'production', problems),
   };
   if (problems.length > 0) {
     throw new ConfigError(problems);

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/load.ts';
 import { openDatabase } from '../db/index.ts';
 import type { Database } from '../db/index.ts';
+import { ensureDemoDataOnStart } from '../platform/population/index.ts';
 import { buildApp } from './app.ts';
 import { loadValidator } from './validator.ts';
 
@@ -21,6 +22,10 @@ export interface RunningServer {
 export async function startServer(config: Config): Promise<RunningServer> {
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const validator = await loadValidator(config);
+  if (config.seedDemo) {
+    // Demo data (reference data, demo users, 1,000 citizens) once on an empty database; DSD_SEED_DEMO=false skips it.
+    await ensureDemoDataOnStart(db, validator, `${config.baseUrl}/fhir`, (line) => process.stdout.write(`${line}\n`));
+  }
   const app = await buildApp(config, db, { validator });
   await app.listen({ port: config.port, host: config.host });
   const addr = app.server.address();

@@ -1,5 +1,8 @@
 import type { Basic, Resource } from '@medplum/fhirtypes';
-import type { FhirRepository } from '../fhir/repo.ts';
+import type { Database } from '../../db/index.ts';
+import type { ResourceValidator } from '../fhir/platform.ts';
+import { initFhirPlatform } from '../fhir/platform.ts';
+import { FhirRepository } from '../fhir/repo.ts';
 import { OperationOutcomeError } from '../fhir/outcome.ts';
 import { IdentifierSystem, makeCpr } from '../identifiers/index.ts';
 import type { Municipality } from '../registers/index.ts';
@@ -234,6 +237,11 @@ export async function ensureDemoData(repo: FhirRepository, options: { citizens?:
     return { seeded: false, citizens: 0, resources: 0, milliseconds: Math.round(performance.now() - started) };
   }
   const citizens = options.citizens ?? DEMO_CITIZENS;
+  const anyPatient = await repo.search('Patient', [['_count', '1']]);
+  if (anyPatient.matches.length > 0 && !(await patientExists(repo, 'demo-citizen'))) {
+    log('The database holds patients but no demo data: not seeding it (use `dsd seed` to add a synthetic population).');
+    return { seeded: false, citizens: 0, resources: 0, milliseconds: Math.round(performance.now() - started) };
+  }
   log('Empty database: loading reference data and seeding the demo population (once).');
   const loaded = await loadReferenceData(repo);
   log(`Reference data: ${loaded.created} created, ${loaded.updated} updated, ${loaded.unchanged} unchanged (${(loaded.milliseconds / 1000).toFixed(1)} s).`);
@@ -278,6 +286,20 @@ export async function ensureDemoData(repo: FhirRepository, options: { citizens?:
   const milliseconds = Math.round(performance.now() - started);
   log(`Demo data ready: ${citizens} citizens, ${resources} resources in ${(milliseconds / 1000).toFixed(0)} s (${result.citizensPerMinute} citizens/minute).`);
   return { seeded: true, citizens, resources, milliseconds };
+}
+
+/**
+ * {@link ensureDemoData} for the server start: builds its own platform state on the database
+ * (the app builds its own afterwards and sees the seeded data).
+ * @param db - the open, migrated database
+ * @param validator - the validator (its packages' SearchParameters are indexed as on the server)
+ * @param baseUrl - the FHIR base URL
+ * @param log - progress lines
+ * @returns what was done
+ */
+export async function ensureDemoDataOnStart(db: Database, validator: ResourceValidator | undefined, baseUrl: string, log: (line: string) => void): Promise<DemoResult> {
+  const platform = await initFhirPlatform({ db, baseUrl, defaultPageSize: 20, maxPageSize: 1000, validator });
+  return ensureDemoData(new FhirRepository(platform), { log });
 }
 
 async function patientExists(repo: FhirRepository, id: string): Promise<boolean> {

@@ -363,7 +363,7 @@ export function* populationChunks(options: PopulationOptions): Generator<Populat
       const birthDate = birthDateFor(rng, age, asOf, unknownBirthday);
       // Numbers without modulus 11: many 1 January birthdays (often people born abroad), and a
       // fixed share of the rest so that even small populations have some.
-      const modulus11 = !(unknownBirthday ? rng.chance(0.6) : index % 40 === 7);
+      const modulus11 = !((unknownBirthday && rng.chance(0.6)) || index % 40 === 7);
       const p = makePerson(
         {
           id: `s${seed}-${String(index).padStart(6, '0')}`,

@@ -10,4 +10,6 @@ export { REQUISITION_SYSTEM } from './resources.ts';
 export type { SeedOptions, SeedProgress, SeedResult } from './seed.ts';
 export { seedPopulation, writeChunk } from './seed.ts';
 export type { DemoResult, DemoUser } from './demo.ts';
-export { DEMO_CITIZENS, DEMO_MARKER_ID, DEMO_SEED, demoCitizenResources, demoCprs, demoUsers, ensureDemoData } from './demo.ts';
+export { DEMO_CITIZENS, DEMO_MARKER_ID, DEMO_SEED, demoCitizenResources, demoCprs, demoUsers, ensureDemoData, ensureDemoDataOnStart } from './demo.ts';
+export type { SeedCommandOptions } from './command.ts';
+export { seedCommand } from './command.ts';
