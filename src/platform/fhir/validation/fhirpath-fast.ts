@@ -412,6 +412,8 @@ function compare(l: Coll, r: Coll, op: string): boolean | undefined {
     } else {
       c = a < b ? -1 : a > b ? 1 : 0;
     }
+  } else if (isObject(a) && isObject(b) && typeof a['value'] === 'number' && typeof b['value'] === 'number' && sameUnit(a, b)) {
+    c = a['value'] - b['value']; // Quantities in the same unit
   } else {
     throw UNSUPPORTED;
   }
@@ -425,6 +427,17 @@ function compare(l: Coll, r: Coll, op: string): boolean | undefined {
     default:
       return c >= 0;
   }
+}
+
+/** Two Quantities carry the same UCUM code (or, without codes, the same unit text); no conversion needed. */
+function sameUnit(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  if (a['comparator'] !== undefined || b['comparator'] !== undefined) {
+    return false;
+  }
+  if (a['system'] === 'http://unitsofmeasure.org' && b['system'] === 'http://unitsofmeasure.org') {
+    return typeof a['code'] === 'string' && a['code'] === b['code'];
+  }
+  return false;
 }
 
 const FULL_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?(Z|[+-]\d{2}:\d{2})$/;
@@ -496,12 +509,12 @@ export class FastFhirPath {
 
   /**
    * Compiles an invariant expression.
-   * @param contextPath - element path or type name of the invariant's context; undefined for a primitive context.
-   * @param contextPrimitive - the primitive type of the context value, when it is a primitive.
+   * @param contextPath - element path or type name of the invariant's context.
+   * @param value - whether the context value is a primitive, and its FHIR type when known.
    * @param expression - the FHIRPath expression.
    * @returns a function returning the result collection (it may throw {@link Unsupported}), or undefined when the expression is outside the subset.
    */
-  compile(contextPath: string, contextPrimitive: boolean, expression: string): ((value: unknown, env: FastEnv) => unknown[]) | undefined {
+  compile(contextPath: string, value: { readonly primitive: boolean; readonly type: string | undefined }, expression: string): ((value: unknown, env: FastEnv) => unknown[]) | undefined {
     const tokens = tokenize(expression);
     if (!tokens) {
       return undefined;
@@ -512,7 +525,15 @@ export class FastFhirPath {
     } catch {
       return undefined;
     }
-    const rootType: StaticType = contextPrimitive ? OPAQUE : { kind: 'path', path: contextPath };
+    let rootType: StaticType;
+    const vt = value.type;
+    if (value.primitive) {
+      rootType = vt !== undefined && /^[a-z]/.test(vt) ? { kind: 'primitive', code: vt } : OPAQUE;
+    } else if (vt !== undefined && /^[A-Z]/.test(vt) && vt !== 'BackboneElement' && vt !== 'Element' && !this.lookup.isResourceType(vt)) {
+      rootType = { kind: 'path', path: vt }; // a data type: navigate from the type (the context may be a choice element)
+    } else {
+      rootType = { kind: 'path', path: contextPath };
+    }
     const resourceType = contextPath.split('.')[0] ?? '';
     const resourceStatic: StaticType = this.lookup.isResourceType(resourceType) ? { kind: 'path', path: resourceType } : OPAQUE;
     let compiled: Compiled;
@@ -676,6 +697,28 @@ export class FastFhirPath {
       items = { fn: (f) => f, type: focusType };
     } else {
       items = this.node(targetAst, focusType, thisType, resourceType, atStart);
+    }
+    if (items.type.kind === 'primitive') {
+      // A primitive whose FHIR type is known statically (e.g. `$this as dateTime` on a dateTime context).
+      const code = items.type.code;
+      if (code !== typeName && capitalise(code) === typeName) {
+        throw new CompileFailure(); // System.String vs FHIR string: leave to fhirpath.js
+      }
+      const same = code === typeName;
+      const f0 = items.fn;
+      if (op === 'is') {
+        return {
+          fn: (f, t, env) => {
+            const c = f0(f, t, env);
+            if (c.length > 1) {
+              throw UNSUPPORTED;
+            }
+            return c.length === 0 ? [] : [same];
+          },
+          type: OPAQUE,
+        };
+      }
+      return same ? items : { fn: () => [], type: OPAQUE };
     }
     if (!this.lookup.isResourceType(typeName)) {
       throw new CompileFailure();
@@ -1181,6 +1224,21 @@ export class FastFhirPath {
         };
       case 'trace':
         return target;
+      case 'toString':
+        arity(0);
+        return {
+          fn: (f, t, env) => {
+            const c = tf(f, t, env);
+            if (c.length === 0) {
+              return [];
+            }
+            if (c.length > 1 || typeof c[0] !== 'string') {
+              throw UNSUPPORTED; // number and boolean formatting: leave to fhirpath.js
+            }
+            return [c[0]];
+          },
+          type: OPAQUE,
+        };
       case 'intersect':
       case 'union':
       case 'combine': {

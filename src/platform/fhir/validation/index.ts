@@ -13,7 +13,8 @@ import { Registry } from './registry.ts';
 import { conformsToProfile, validateWithRegistry } from './validator.ts';
 
 export { loadPackageDirs } from './packages.ts';
-export { SKIPPED_INVARIANTS } from './invariants.ts';
+export { INVARIANT_EXCEPTIONS } from './invariants.ts';
+export type { InvariantException } from './invariants.ts';
 
 /** Options of {@link createValidator}. */
 export interface ValidatorOptions {

@@ -1,12 +1,14 @@
 /**
  * Evaluation of FHIRPath invariants (`ElementDefinition.constraint`).
  *
- * - General invariants run through fhirpath.js (the HL7 reference implementation for JavaScript),
- *   compiled once per (context path, expression) and cached.
- * - The base invariants that apply to nearly every resource (`dom-2`..`dom-5`, `ref-1`, `txt-1`,
- *   `txt-2`; `ele-1` and `ext-1` live in the walker) are implemented natively, because they run on
- *   every write and their FHIRPath forms (`descendants()`, `htmlChecks()`) are costly.
- * - A few R4 invariants are wrong in the specification; they are listed in {@link SKIPPED_INVARIANTS}.
+ * - Expressions in the common subset run on a fast evaluator over the raw JSON
+ *   ({@link FastFhirPath}); everything else, and any evaluation that leaves the subset, runs on
+ *   fhirpath.js. Both are compiled once per (constraint, context, value type) and cached.
+ * - fhirpath.js is given local, synchronous `resolve()` (contained resources, Bundle entries),
+ *   `memberOf()` (local terminology), `conformsTo()` (loaded profiles) and a `matches()` that
+ *   accepts the regex escapes some R4 invariants use.
+ * - The base invariants that apply to nearly every resource are implemented natively; every
+ *   invariant not evaluated exactly as written is listed, with the reason, in {@link INVARIANT_EXCEPTIONS}.
  */
 import fhirpath from 'fhirpath';
 import r4Model from 'fhirpath/fhir-context/r4';
@@ -15,26 +17,55 @@ import type { ElementLookup } from './fhirpath-fast.ts';
 import type { Constraint } from './schema.ts';
 import type { Terminology } from './terminology.ts';
 
-/**
- * R4 (4.0.1) invariants that are known to be defective in the specification and are therefore not
- * evaluated. Each entry says why.
- */
-export const SKIPPED_INVARIANTS: Readonly<Record<string, string>> = {
-  'ele-1': 'checked natively by the walker (every element has a value or children other than id)',
-  'ext-1': 'checked natively by the walker (an extension has either a value or nested extensions)',
-};
+/** How an R4 invariant is handled when not simply evaluated as written. */
+export interface InvariantException {
+  /**
+   * - `walker`: checked by the validation walk itself, not as FHIRPath;
+   * - `native`: evaluated by a hand-written function equivalent to the expression;
+   * - `corrected`: evaluated with a corrected expression, because the R4 one is wrong;
+   * - `skipped`: not evaluated at all.
+   */
+  readonly treatment: 'walker' | 'native' | 'corrected' | 'skipped';
+  readonly reason: string;
+  /** For `corrected`: the expression evaluated instead. */
+  readonly expression?: string;
+}
 
 /**
- * R4 (4.0.1) invariants whose expression is wrong in the specification, with the expression that
- * says what the invariant's text means. Each entry says why.
+ * The R4 (4.0.1) invariants that are not evaluated exactly as the specification writes them, and
+ * why. No invariant had to be skipped: the one R4 invariant that rejects valid examples (que-7)
+ * is corrected, and the others here are checked natively for speed, with the same meaning.
  */
-export const CORRECTED_INVARIANTS: Readonly<Record<string, { readonly expression: string; readonly reason: string }>> = {
+export const INVARIANT_EXCEPTIONS: Readonly<Record<string, InvariantException>> = {
+  'ele-1': { treatment: 'walker', reason: 'every element has a value or children other than id: checked while walking the JSON' },
+  'ext-1': { treatment: 'walker', reason: 'an extension has a value or nested extensions, not both: checked while walking the JSON' },
+  'dom-2': { treatment: 'native', reason: 'runs on every resource; contained.contained.empty()' },
+  'dom-3': {
+    treatment: 'native',
+    reason: 'runs on every resource and its FHIRPath form scans %resource.descendants() once per contained resource; the native form collects local references once',
+  },
+  'dom-4': { treatment: 'native', reason: 'runs on every resource; contained.meta.versionId/lastUpdated are empty' },
+  'dom-5': { treatment: 'native', reason: 'runs on every resource; contained.meta.security is empty' },
+  'ref-1': {
+    treatment: 'native',
+    reason:
+      "runs on every Reference; also accepts a bare '#' (a contained resource pointing at its container), which the R4 text on contained resources allows but the R4 expression rejects",
+  },
+  'txt-1': { treatment: 'native', reason: 'htmlChecks() is not a FHIRPath function the engines implement fully; a narrative scanner checks the allowed elements, attributes and the XHTML div root' },
+  'txt-2': { treatment: 'native', reason: 'htmlChecks(): the narrative has non-whitespace text or an image' },
   'que-7': {
+    treatment: 'corrected',
     expression: "operator = 'exists' implies (answer is boolean)",
     reason:
       "R4 writes `answer is Boolean`, which tests for the FHIRPath System.Boolean type; an answerBoolean is a FHIR boolean, so the R4 expression rejects every valid 'exists' condition (e.g. Questionnaire-bb.json). Later FHIR versions write `answer is boolean`.",
   },
 };
+
+/** True when the walker, not the invariant engine, checks this invariant (or it is skipped). */
+export function handledOutsideEngine(key: string): boolean {
+  const t = INVARIANT_EXCEPTIONS[key]?.treatment;
+  return t === 'walker' || t === 'skipped';
+}
 
 /** Environment of an invariant evaluation. */
 export interface InvariantEnv {
@@ -269,6 +300,8 @@ const NATIVE: Readonly<Record<string, Evaluator>> = {
 
 const noTrace = (): void => undefined;
 
+const NUMERIC_TYPES: ReadonlySet<string> = new Set(['decimal', 'integer', 'positiveInt', 'unsignedInt', 'integer64']);
+
 /** The part of fhirpath.js's ResourceNode used here (its class is reached through a node's constructor). */
 interface ResourceNodeLike {
   readonly data?: unknown;
@@ -457,7 +490,7 @@ export type CrossCheck = (constraint: Constraint, contextPath: string, fast: rea
 /** Compiles and caches invariants; evaluates them. */
 export class InvariantEngine {
   private readonly cache = new Map<string, Evaluator>();
-  private readonly byConstraint = new WeakMap<Constraint, { contextPath: string; typed: Evaluator | undefined; primitive: Evaluator | undefined }>();
+  private readonly byConstraint = new WeakMap<Constraint, { contextPath: string; variants: Map<string, Evaluator> }>();
   private readonly options: Record<string, unknown>;
   private readonly fast: FastFhirPath;
   private readonly crossCheck: CrossCheck | undefined;
@@ -483,30 +516,28 @@ export class InvariantEngine {
    * @param contextPath - the element path (or type name) the invariant is defined on, e.g. `Observation.referenceRange` or `Quantity`.
    * @param value - the JSON value the invariant applies to.
    * @param env - %resource and %rootResource.
+   * @param valueType - the FHIR type of the value, when known (lets more expressions use the fast evaluator).
    * @returns pass, fail (with optional detail), or error when the expression cannot be evaluated.
    */
-  evaluate(constraint: Constraint, contextPath: string, value: unknown, env: InvariantEnv): InvariantResult {
+  evaluate(constraint: Constraint, contextPath: string, value: unknown, env: InvariantEnv, valueType?: string): InvariantResult {
     const typed = isObject(value);
+    const variant = `${typed ? 'o' : 'p'}:${valueType ?? ''}`;
     // Fast cache on the constraint object (its context path is nearly always the same); the string-keyed
     // cache shares compiled expressions between constraints with equal text.
     let slot = this.byConstraint.get(constraint);
     if (slot?.contextPath !== contextPath) {
-      slot = { contextPath, typed: undefined, primitive: undefined };
+      slot = { contextPath, variants: new Map() };
       this.byConstraint.set(constraint, slot);
     }
-    let evaluator = typed ? slot.typed : slot.primitive;
+    let evaluator = slot.variants.get(variant);
     if (!evaluator) {
-      const cacheKey = `${typed ? 'o' : 'p'}${constraint.key}\u0000${contextPath}\u0000${constraint.expression}`;
+      const cacheKey = `${variant}\u0000${constraint.key}\u0000${contextPath}\u0000${constraint.expression}`;
       evaluator = this.cache.get(cacheKey);
       if (!evaluator) {
-        evaluator = NATIVE[constraint.key] ?? this.compile(constraint, contextPath, typed);
+        evaluator = NATIVE[constraint.key] ?? this.compile(constraint, contextPath, typed, valueType);
         this.cache.set(cacheKey, evaluator);
       }
-      if (typed) {
-        slot.typed = evaluator;
-      } else {
-        slot.primitive = evaluator;
-      }
+      slot.variants.set(variant, evaluator);
     }
     return evaluator(value, env);
   }
@@ -516,14 +547,18 @@ export class InvariantEngine {
     return this.cache.size;
   }
 
-  private compile(constraint: Constraint, contextPath: string, typed: boolean): Evaluator {
-    const expression = CORRECTED_INVARIANTS[constraint.key]?.expression ?? constraint.expression;
-    const fast = this.fast.compile(contextPath, !typed, expression);
+  private compile(constraint: Constraint, contextPath: string, typed: boolean, valueType: string | undefined): Evaluator {
+    const exception = INVARIANT_EXCEPTIONS[constraint.key];
+    const expression = exception?.treatment === 'corrected' && exception.expression ? exception.expression : constraint.expression;
+    const fast = this.fast.compile(contextPath, { primitive: !typed, type: valueType }, expression);
     let reference: Evaluator | undefined;
     let referenceRaw: ((value: unknown, env: InvariantEnv) => unknown[]) | undefined;
     const getReference = (): Evaluator => {
       if (!reference) {
-        const compiled = this.compileReference(typed ? contextPath : undefined, expression);
+        // Primitive contexts are given their FHIR type as base, except numbers: fhirpath.js 5.2 fails
+        // when the base node of an evaluation is a decimal ("ctx.getDecimal is not a function").
+        const base = typed ? contextPath : valueType !== undefined && !NUMERIC_TYPES.has(valueType) ? valueType : undefined;
+        const compiled = this.compileReference(base, expression);
         referenceRaw = compiled.raw;
         reference = compiled.evaluator;
       }
@@ -563,8 +598,6 @@ export class InvariantEngine {
   }
 
   private compileReference(contextPath: string | undefined, expression: string): { evaluator: Evaluator; raw?: (value: unknown, env: InvariantEnv) => unknown[] } {
-    // Primitive contexts are evaluated without type information: fhirpath.js 5.2 fails when the
-    // base node of an evaluation is a decimal ("ctx.getDecimal is not a function").
     let fn: (resource: unknown, env: Record<string, unknown>) => unknown[];
     try {
       const path = contextPath === undefined ? expression : { base: contextPath.replace(/\[x]/g, ''), expression };

@@ -240,14 +240,12 @@ export class Registry {
       return undefined;
     }
     let node: ElementNode = structure.root;
-    let currentId = first;
     for (let i = 1; i < segments.length; i++) {
       const seg = segments[i]!;
       const name = seg.endsWith('[x]') ? seg.slice(0, -3) : seg;
       const fromChildren = node.children.get(name);
       if (fromChildren) {
         node = fromChildren;
-        currentId = `${currentId}.${seg}`;
         continue;
       }
       if (node.contentReference) {
@@ -255,7 +253,6 @@ export class Registry {
         const child = target?.children.get(name);
         if (child) {
           node = child;
-          currentId = child.id;
           continue;
         }
       }
@@ -270,7 +267,6 @@ export class Registry {
       }
       structure = typeStructure;
       node = child;
-      currentId = child.id;
     }
     return node;
   }

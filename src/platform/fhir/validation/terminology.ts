@@ -128,11 +128,21 @@ export class Terminology {
     if (!expansion) {
       return 'unknown';
     }
-    if (system === undefined) {
-      return expansion.codes.has(code) ? 'valid' : 'invalid';
+    if (system === undefined ? expansion.codes.has(code) : expansion.bySystem.get(system)?.has(code) === true) {
+      return 'valid';
     }
-    const codes = expansion.bySystem.get(system);
-    return codes?.has(code) === true ? 'valid' : 'invalid';
+    // Code systems that declare caseSensitive = false match codes regardless of case.
+    const lower = code.toLowerCase();
+    for (const [sys, codes] of expansion.bySystem) {
+      if ((system === undefined || sys === system) && this.index(sys)?.caseSensitive === false) {
+        for (const c of codes) {
+          if (c.toLowerCase() === lower) {
+            return 'valid';
+          }
+        }
+      }
+    }
+    return 'invalid';
   }
 
   /**

@@ -13,7 +13,7 @@
  * whose type is the DK-core CPR identifier profile).
  */
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
-import { SKIPPED_INVARIANTS } from './invariants.ts';
+import { handledOutsideEngine } from './invariants.ts';
 import type { InvariantEnv } from './invariants.ts';
 import { checkPrimitive, jsonTypeOf } from './primitives.ts';
 import type { Registry } from './registry.ts';
@@ -100,7 +100,18 @@ interface DiscriminatorStep {
   readonly arg: string;
 }
 
-function parseDiscriminatorPath(path: string): DiscriminatorStep[] {
+const discriminatorPaths = new Map<string, readonly DiscriminatorStep[]>();
+
+function parseDiscriminatorPath(path: string): readonly DiscriminatorStep[] {
+  let steps = discriminatorPaths.get(path);
+  if (!steps) {
+    steps = parseDiscriminatorPathUncached(path);
+    discriminatorPaths.set(path, steps);
+  }
+  return steps;
+}
+
+function parseDiscriminatorPathUncached(path: string): DiscriminatorStep[] {
   const steps: DiscriminatorStep[] = [];
   let rest = path.trim();
   while (rest.length > 0) {
@@ -231,7 +242,7 @@ class Run {
     }
     const env = resourceEnv(value, parentEnv, contained);
     this.walkObject(value, structure.root, resourcePath, env, true);
-    this.checkConstraints(structure.root.constraints, resourceType, value, resourcePath, env, undefined);
+    this.checkConstraints(structure.root.constraints, resourceType, value, resourcePath, env, undefined, resourceType);
     if (applyMetaProfiles) {
       this.applyMetaProfiles(value, resourcePath, env, []);
     }
@@ -436,7 +447,7 @@ class Run {
         this.checkBinding(value, type, node.binding.valueSet, path);
       }
       if (node.constraints.length > 0) {
-        this.checkConstraints(node.constraints, node.path, value, path, env, undefined);
+        this.checkConstraints(node.constraints, node.path, value, path, env, undefined, type);
       }
       return;
     }
@@ -475,11 +486,11 @@ class Run {
         this.validateResource(value, path, env, false, true);
         return;
       }
-      this.checkConstraints(typeStructure.root.constraints, type, value, path, env, undefined);
+      this.checkConstraints(typeStructure.root.constraints, type, value, path, env, undefined, type);
     }
     this.walkObject(value, container, path, env, false);
     if (node.constraints.length > 0) {
-      this.checkConstraints(node.constraints, node.path, value, path, env, undefined);
+      this.checkConstraints(node.constraints, node.path, value, path, env, undefined, type);
     }
     if (node.binding?.strength === 'required' && CODED_TYPES.has(type)) {
       this.checkBinding(value, type, node.binding.valueSet, path);
@@ -562,12 +573,13 @@ class Run {
     path: string,
     env: InvariantEnv,
     skipKeys: ReadonlySet<string> | undefined,
+    valueType: string | undefined,
   ): void {
     for (const c of constraints) {
-      if (c.severity !== 'error' || c.key in SKIPPED_INVARIANTS || skipKeys?.has(c.key) === true) {
+      if (c.severity !== 'error' || handledOutsideEngine(c.key) || skipKeys?.has(c.key) === true) {
         continue;
       }
-      const r = this.registry.invariants.evaluate(c, contextPath, value, env);
+      const r = this.registry.invariants.evaluate(c, contextPath, value, env, valueType);
       if (r.status === 'fail') {
         this.issue('error', 'invariant', path, `Constraint ${c.key} failed: ${c.human}${r.detail ? ` (${r.detail})` : ''}`);
       } else if (r.status === 'error') {
@@ -639,8 +651,19 @@ class Run {
       this.issue('error', 'structure', path, `Profile ${profile.url} is for ${profile.type} resources, not ${String(value['resourceType'])}`);
       return;
     }
-    this.checkConstraints(root.constraints, profile.type, value, path, env, this.registry.baseConstraintKeys);
+    this.checkConstraints(root.constraints, profile.type, value, path, env, this.registry.baseConstraintKeys, profile.type);
     this.overlayChildren(value, root, path, env);
+  }
+
+  /** A resource in a profiled element (e.g. a Bundle entry slice): it must conform to one of the profiles. */
+  private applyResourceProfiles(value: JsonObject, profiles: readonly string[], path: string, env: InvariantEnv): void {
+    const loaded = profiles.map((p) => this.registry.profile(p)).filter((p): p is CompiledStructure => p !== undefined);
+    const resourceType = value['resourceType'];
+    if (loaded.length > 0 && !loaded.some((p) => p.type === resourceType)) {
+      this.issue('error', 'structure', path, `A ${String(resourceType)} is not allowed here: the profile expects ${loaded.map((p) => `${p.type} (${p.url})`).join(' or ')}`);
+      return;
+    }
+    this.applyTypeProfiles(value, typeof resourceType === 'string' ? resourceType : '', profiles, path, env);
   }
 
   /** Conformance to one of several type profiles (e.g. an Identifier slice typed by a CPR identifier profile). */
@@ -745,8 +768,7 @@ class Run {
 
   private overlayElement(obj: JsonObject, child: ElementNode, path: string, env: InvariantEnv): void {
     const values = this.collectValues(obj, child, path);
-    const elemPath = child.choice ? `${path}.${child.name}` : `${path}.${child.name}`;
-    this.checkCardinality(child, values.length, elemPath, child.sliceName !== undefined);
+    this.checkCardinality(child, values.length, `${path}.${child.name}`, child.sliceName !== undefined);
     if (values.length === 0) {
       return;
     }
@@ -810,7 +832,7 @@ class Run {
       }
     }
     if (node.constraints.length > 0) {
-      this.checkConstraints(node.constraints, node.path, value, v.path, env, this.registry.baseConstraintKeys);
+      this.checkConstraints(node.constraints, node.path, value, v.path, env, this.registry.baseConstraintKeys, v.type === '' ? undefined : v.type);
     }
     if (!isObject(value)) {
       return;
@@ -819,13 +841,8 @@ class Run {
       // Extensions are checked against their definitions by the base pass.
       for (const t of node.types) {
         if (t.code === v.type && t.profiles.length > 0) {
-          if (v.type === 'Resource' || this.registry.baseType(v.type)?.kind === 'resource') {
-            for (const p of t.profiles) {
-              const profile = this.registry.profile(p);
-              if (profile) {
-                this.applyProfile(value, profile, v.path, resourceEnv(value, env, false));
-              }
-            }
+          if (v.type === 'Resource' || this.registry.isResourceType(v.type)) {
+            this.applyResourceProfiles(value, t.profiles, v.path, resourceEnv(value, env, false));
           } else {
             this.applyTypeProfiles(value, v.type, t.profiles, v.path, env);
           }
