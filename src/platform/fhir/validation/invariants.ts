@@ -61,10 +61,18 @@ export const INVARIANT_EXCEPTIONS: Readonly<Record<string, InvariantException>> 
   },
 };
 
-/** True when the walker, not the invariant engine, checks this invariant (or it is skipped). */
+const OUTSIDE_ENGINE: ReadonlySet<string> = new Set(
+  Object.entries(INVARIANT_EXCEPTIONS)
+    .filter(([, e]) => e.treatment === 'walker' || e.treatment === 'skipped')
+    .map(([key]) => key),
+);
+
+/**
+ * @param key - an invariant key.
+ * @returns true when the walker, not the invariant engine, checks this invariant (or it is skipped).
+ */
 export function handledOutsideEngine(key: string): boolean {
-  const t = INVARIANT_EXCEPTIONS[key]?.treatment;
-  return t === 'walker' || t === 'skipped';
+  return OUTSIDE_ENGINE.has(key);
 }
 
 /** Environment of an invariant evaluation. */
@@ -235,16 +243,40 @@ function checkNarrativeElements(div: unknown): InvariantResult {
   return OK;
 }
 
-/** txt-2: the narrative has some non-whitespace content (text, or an image). */
+/** txt-2: the narrative has some non-whitespace content (text, or an image). Stops at the first text. */
 function checkNarrativeContent(div: unknown): InvariantResult {
   if (typeof div !== 'string') {
     return OK;
   }
-  if (/<img[\s/>]/i.test(div)) {
+  let inTag = false;
+  for (let i = 0; i < div.length; i++) {
+    const c = div.charCodeAt(i);
+    if (inTag) {
+      if (c === 62 /* > */) {
+        inTag = false;
+      }
+      continue;
+    }
+    if (c === 60 /* < */) {
+      if ((div.charCodeAt(i + 1) | 32) === 105 /* i */ && (div.charCodeAt(i + 2) | 32) === 109 && (div.charCodeAt(i + 3) | 32) === 103 && !isNameChar(div.charCodeAt(i + 4))) {
+        return OK; // <img>
+      }
+      inTag = true;
+      continue;
+    }
+    if (c === 32 || c === 9 || c === 10 || c === 13 || c === 160) {
+      continue;
+    }
+    if (c === 38 /* & */) {
+      const entity = /^&(?:nbsp|#160|#xa0);/i.exec(div.slice(i, i + 7));
+      if (entity) {
+        i += entity[0].length - 1;
+        continue;
+      }
+    }
     return OK;
   }
-  const text = div.replace(/<[^>]*>/g, '').replace(/&nbsp;|&#160;|&#xa0;/gi, ' ');
-  return text.trim().length > 0 ? OK : FAIL;
+  return FAIL;
 }
 
 const NATIVE: Readonly<Record<string, Evaluator>> = {

@@ -63,6 +63,9 @@ export interface ElementNode {
   /** Target element id of a `contentReference` (e.g. `Questionnaire.item`). */
   readonly contentReference: string | undefined;
   readonly maxLength: number | undefined;
+  /** Numeric `minValue[x]` / `maxValue[x]` (integer, decimal, Quantity value), if any. */
+  readonly minValue: number | undefined;
+  readonly maxValue: number | undefined;
   /** The structure this node belongs to. */
   readonly structure: CompiledStructure;
 }
@@ -138,7 +141,17 @@ function parseMax(max: string | undefined, fallback: number): number {
   return max === '*' ? Number.POSITIVE_INFINITY : Number.parseInt(max, 10);
 }
 
-function findPrefixed(ed: ElementDefinition, prefix: 'fixed' | 'pattern'): unknown {
+function numericLimit(v: unknown): number | undefined {
+  if (typeof v === 'number') {
+    return v;
+  }
+  if (v !== null && typeof v === 'object' && typeof (v as { value?: unknown }).value === 'number') {
+    return (v as { value: number }).value; // minValueQuantity
+  }
+  return undefined;
+}
+
+function findPrefixed(ed: ElementDefinition, prefix: 'fixed' | 'pattern' | 'minValue' | 'maxValue'): unknown {
   for (const key of Object.keys(ed)) {
     if (key.startsWith(prefix) && key.length > prefix.length) {
       const c = key.charCodeAt(prefix.length);
@@ -200,6 +213,8 @@ function compileNode(ed: ElementDefinition, structure: CompiledStructure, sliceN
     constraints,
     contentReference: contentRef ? contentRef.slice(contentRef.indexOf('#') + 1) : undefined,
     maxLength: ed.maxLength,
+    minValue: numericLimit(findPrefixed(ed, 'minValue')),
+    maxValue: numericLimit(findPrefixed(ed, 'maxValue')),
     structure,
   };
 }

@@ -318,6 +318,15 @@ describe('targeted checks (base R4)', () => {
     assertErrorAt(validator.validate(patient({}), ['http://example.org/StructureDefinition/nope']), 'Patient', 'not-found');
   });
 
+  it('checks reference targets narrowed by a profile', () => {
+    const bp = copy(r4Example('Observation-blood-pressure.json')) as unknown as Record<string, unknown>; // claims vitalsigns
+    assertValid(validator.validate(bp as unknown as Resource));
+    bp['subject'] = { reference: 'Group/1' }; // R4 allows Group; the vital signs profile only Patient
+    assertErrorAt(validator.validate(bp as unknown as Resource), 'Observation.subject.reference', 'structure');
+    delete bp['meta'];
+    assertValid(validator.validate(bp as unknown as Resource));
+  });
+
   it('validates against core profiles (vital signs)', () => {
     const bmiProfile = 'http://hl7.org/fhir/StructureDefinition/bmi';
     assert.ok(validator.hasProfile(bmiProfile));
@@ -463,6 +472,32 @@ describe('Danish profiles', { skip: HAVE_PACKAGES ? false : `${PACKAGES_ROOT} no
     q['birthDate'] = '1991-02-02';
     assertValid(validator.validate(q as unknown as Resource));
     assert.throws(() => validator.addProfile({ ...custom, snapshot: undefined }), /snapshot/);
+
+    // maxLength and minValue/maxValue added by a profile
+    const limitsUrl = 'http://example.org/fhir/StructureDefinition/patient-limits';
+    const limits = copy(base);
+    limits.url = limitsUrl;
+    limits.snapshot = {
+      element: (limits.snapshot?.element ?? []).map((e) => {
+        if (e.id === 'Patient.name:official.family') {
+          return { ...e, maxLength: 5 };
+        }
+        if (e.id === 'Patient.multipleBirth[x]') {
+          return { ...e, maxValueInteger: 3 };
+        }
+        return e;
+      }),
+    };
+    validator.addProfile(limits);
+    const r = dkPatient(); // official family name 'Lauridsen': 9 characters
+    r['meta'] = { profile: [limitsUrl] };
+    r['multipleBirthInteger'] = 4;
+    const issues = validator.validate(r as unknown as Resource);
+    assertErrorAt(issues, 'Patient.name[0].family', 'value');
+    assertErrorAt(issues, 'Patient.multipleBirth.ofType(integer)', 'value');
+    r['name'] = [{ use: 'official', family: 'Lau', given: ['Else'] }];
+    r['multipleBirthInteger'] = 2;
+    assertValid(validator.validate(r as unknown as Resource));
   });
 });
 

@@ -728,9 +728,16 @@ class Run {
     if (node.types.some((t) => t.profiles.length > 0 && t.code !== 'Extension')) {
       return true;
     }
+    if (node.maxLength !== undefined || node.minValue !== undefined || node.maxValue !== undefined) {
+      return true;
+    }
     const base = this.registry.baseElement(node.path);
     if (!base) {
       return true; // cannot compare: check it
+    }
+    const baseTargets = new Set(base.types.flatMap((t) => t.targetProfiles));
+    if (node.types.some((t) => t.targetProfiles.some((tp) => !baseTargets.has(tp)))) {
+      return true;
     }
     if (node.binding?.strength === 'required' && !(base.binding?.strength === 'required' && stripVersion(base.binding.valueSet) === stripVersion(node.binding.valueSet))) {
       return true;
@@ -834,8 +841,17 @@ class Run {
     if (node.constraints.length > 0) {
       this.checkConstraints(node.constraints, node.path, value, v.path, env, this.registry.baseConstraintKeys, v.type === '' ? undefined : v.type);
     }
+    if (node.maxLength !== undefined && typeof value === 'string' && value.length > node.maxLength) {
+      this.issue('error', 'value', v.path, `Value is ${value.length} characters long; the profile allows at most ${node.maxLength}`);
+    }
+    if (node.minValue !== undefined || node.maxValue !== undefined) {
+      this.checkRange(value, node, v.path);
+    }
     if (!isObject(value)) {
       return;
+    }
+    if (v.type === 'Reference') {
+      this.checkProfiledReferenceTarget(value, node, v.path);
     }
     if (v.type !== 'Extension') {
       // Extensions are checked against their definitions by the base pass.
@@ -853,6 +869,45 @@ class Run {
       const childEnv = typeof value['resourceType'] === 'string' ? resourceEnv(value, env, false) : env;
       this.overlayChildren(value, node, v.path, childEnv);
     }
+  }
+
+  private checkRange(value: unknown, node: ElementNode, path: string): void {
+    const n = typeof value === 'number' ? value : isObject(value) && typeof value['value'] === 'number' ? value['value'] : undefined;
+    if (n === undefined) {
+      return;
+    }
+    if (node.minValue !== undefined && n < node.minValue) {
+      this.issue('error', 'value', path, `Value ${n} is below the minimum ${node.minValue} set by the profile`);
+    }
+    if (node.maxValue !== undefined && n > node.maxValue) {
+      this.issue('error', 'value', path, `Value ${n} is above the maximum ${node.maxValue} set by the profile`);
+    }
+  }
+
+  /** Reference targets narrowed by a profile (`Reference(DkCorePatient)`): checks the resource type the reference names. */
+  private checkProfiledReferenceTarget(ref: JsonObject, node: ElementNode, path: string): void {
+    const reference = ref['reference'];
+    if (typeof reference !== 'string' || reference.startsWith('#') || reference.startsWith('urn:')) {
+      return;
+    }
+    const targetType = REFERENCE_PATTERN.exec(reference)?.[1];
+    if (!targetType || !this.registry.isResourceType(targetType)) {
+      return;
+    }
+    const allowed = new Set<string>();
+    for (const t of node.types) {
+      for (const tp of t.targetProfiles) {
+        const type = tp.startsWith(HL7_SD) && this.registry.isResourceType(tp.slice(HL7_SD.length)) ? tp.slice(HL7_SD.length) : this.registry.profile(tp)?.type;
+        if (type === undefined) {
+          return; // an unknown target profile: cannot tell
+        }
+        allowed.add(type);
+      }
+    }
+    if (allowed.size === 0 || allowed.has('Resource') || allowed.has(targetType)) {
+      return;
+    }
+    this.issue('error', 'structure', `${path}.reference`, `Reference to a ${targetType} is not allowed here; allowed target types: ${[...allowed].join(', ')}`);
   }
 
   // ---------------------------------------------------------------- slicing
