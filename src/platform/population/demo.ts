@@ -234,6 +234,7 @@ export async function ensureDemoData(repo: FhirRepository, options: { citizens?:
   const log = options.log ?? ((): void => undefined);
   const started = performance.now();
   if (await markerExists(repo)) {
+    log(`Demo data present (Basic/${DEMO_MARKER_ID}); not seeding again.`);
     return { seeded: false, citizens: 0, resources: 0, milliseconds: Math.round(performance.now() - started) };
   }
   const citizens = options.citizens ?? DEMO_CITIZENS;
