@@ -137,6 +137,12 @@ function parseDiscriminatorPathUncached(path: string): DiscriminatorStep[] {
   return steps;
 }
 
+/** `'code' (system)` for messages. */
+function codingText(c: JsonObject): string {
+  const code = typeof c['code'] === 'string' ? `'${c['code']}'` : '(no code)';
+  return typeof c['system'] === 'string' ? `${code} from ${c['system']}` : code;
+}
+
 /** Values of property `name` in `obj` (choice properties included), with their types where known. */
 function propertyValues(obj: unknown, name: string): FoundValue[] {
   if (!isObject(obj)) {
@@ -272,8 +278,13 @@ class Run {
       return;
     }
     seen.add(key);
-    if (key === `${HL7_SD}${String(resource['resourceType'])}`) {
-      return; // the base definition itself
+    if (key.startsWith(HL7_SD) && this.registry.isResourceType(key.slice(HL7_SD.length))) {
+      // A base resource definition: the resource is checked against its own base definition anyway.
+      const claimedType = key.slice(HL7_SD.length);
+      if (claimedType !== resource['resourceType']) {
+        this.issue('error', 'structure', path, `The resource is a ${String(resource['resourceType'])}, so it cannot conform to ${url}`);
+      }
+      return;
     }
     const profile = this.registry.profile(key);
     if (!profile) {
@@ -581,7 +592,8 @@ class Run {
       }
       const r = this.registry.invariants.evaluate(c, contextPath, value, env, valueType);
       if (r.status === 'fail') {
-        this.issue('error', 'invariant', path, `Constraint ${c.key} failed: ${c.human}${r.detail ? ` (${r.detail})` : ''}`);
+        const detail = r.detail ?? (isObject(value) || Array.isArray(value) ? undefined : `value ${describe(value)}`);
+        this.issue('error', 'invariant', path, `Constraint ${c.key} failed: ${c.human}${detail ? ` (${detail})` : ''}`);
       } else if (r.status === 'error') {
         this.issue('warning', 'processing', path, `Constraint ${c.key} could not be checked: ${r.detail}`);
       }
@@ -637,9 +649,16 @@ class Run {
     }
     const sample = this.registry.terminology.sampleCodes(valueSet, 12) ?? [];
     const allowed = sample.length > 0 ? ` (allowed codes include: ${sample.join(', ')}${sample.length === 12 ? ', …' : ''})` : '';
-    const shown = type === 'CodeableConcept' ? 'None of the codings' : `Value ${describe(isObject(value) ? { system: value['system'], code: value['code'] } : value)}`;
-    const verb = type === 'CodeableConcept' ? 'are' : 'is not';
-    this.issue('error', 'code-invalid', path, `${shown} ${verb} in the required value set ${stripVersion(valueSet)}${allowed}`);
+    let shown: string;
+    if (type === 'CodeableConcept') {
+      const codings = isObject(value) && Array.isArray(value['coding']) ? value['coding'].filter(isObject) : [];
+      shown = `None of the codings (${codings.map(codingText).join(', ')}) is`;
+    } else if (isObject(value)) {
+      shown = `The code ${codingText(value)} is not`;
+    } else {
+      shown = `The code ${describe(value)} is not`;
+    }
+    this.issue('error', 'code-invalid', path, `${shown} in the required value set ${stripVersion(valueSet)}${allowed}`);
   }
 
   // ---------------------------------------------------------------- profile pass
@@ -765,7 +784,7 @@ class Run {
     for (const found of propertyValues(obj, child.name)) {
       const allowed = child.types.some((t) => t.code === found.type);
       if (!allowed && child.types.length > 0) {
-        this.issue('error', 'structure', `${path}.${child.name}.ofType(${found.type})`, `Type ${found.type} is not allowed for ${child.name}[x] by the profile (allowed: ${child.types.map((t) => t.code).join(', ')})`);
+        this.issue('error', 'structure', `${path}.${child.name}.ofType(${found.type})`, `Type ${found.type} is not allowed for ${child.name}[x] by profile ${child.structure.name} (allowed: ${child.types.map((t) => t.code).join(', ')})`);
         continue;
       }
       out.push({ value: found.value, type: found.type, path: `${path}.${child.name}.ofType(${found.type})` });
@@ -791,14 +810,16 @@ class Run {
   private checkCardinality(node: ElementNode, count: number, path: string, isSlice: boolean): void {
     const label = isSlice ? `slice '${node.sliceName ?? ''}' of ${node.name}` : `'${node.name}'`;
     if (count < node.min && (isSlice || node.min > node.baseMin)) {
-      this.issue('error', 'required', path, `The profile requires at least ${node.min} value(s) for ${label}, but found ${count}`);
+      this.issue('error', 'required', path, `Profile ${node.structure.name} requires at least ${node.min} value(s) for ${label}, but found ${count}`);
     }
     if (count > node.max && (isSlice || node.max < node.baseMax)) {
       this.issue(
         'error',
         'structure',
         path,
-        node.max === 0 ? `The profile does not allow ${label}` : `The profile allows at most ${formatMax(node.max)} value(s) for ${label}, but found ${count}`,
+        node.max === 0
+          ? `Profile ${node.structure.name} does not allow ${label}`
+          : `Profile ${node.structure.name} allows at most ${formatMax(node.max)} value(s) for ${label}, but found ${count}`,
       );
     }
   }
@@ -826,10 +847,10 @@ class Run {
   private overlayValue(v: FoundValue, node: ElementNode, env: InvariantEnv): void {
     const value = v.value;
     if (node.fixed !== undefined && !jsonEquals(value, node.fixed)) {
-      this.issue('error', 'value', v.path, `Value ${describe(value)} does not equal the fixed value ${describe(node.fixed)} required by the profile`);
+      this.issue('error', 'value', v.path, `Value ${describe(value)} does not equal the fixed value ${describe(node.fixed)} required by profile ${node.structure.name}`);
     }
     if (node.pattern !== undefined && !jsonMatchesPattern(value, node.pattern)) {
-      this.issue('error', 'value', v.path, `Value ${describe(value)} does not match the pattern ${describe(node.pattern)} required by the profile`);
+      this.issue('error', 'value', v.path, `Value ${describe(value)} does not match the pattern ${describe(node.pattern)} required by profile ${node.structure.name}`);
     }
     if (node.binding?.strength === 'required' && CODED_TYPES.has(v.type)) {
       const base = this.registry.baseElement(node.path);
@@ -842,7 +863,7 @@ class Run {
       this.checkConstraints(node.constraints, node.path, value, v.path, env, this.registry.baseConstraintKeys, v.type === '' ? undefined : v.type);
     }
     if (node.maxLength !== undefined && typeof value === 'string' && value.length > node.maxLength) {
-      this.issue('error', 'value', v.path, `Value is ${value.length} characters long; the profile allows at most ${node.maxLength}`);
+      this.issue('error', 'value', v.path, `Value is ${value.length} characters long; profile ${node.structure.name} allows at most ${node.maxLength}`);
     }
     if (node.minValue !== undefined || node.maxValue !== undefined) {
       this.checkRange(value, node, v.path);
@@ -877,10 +898,10 @@ class Run {
       return;
     }
     if (node.minValue !== undefined && n < node.minValue) {
-      this.issue('error', 'value', path, `Value ${n} is below the minimum ${node.minValue} set by the profile`);
+      this.issue('error', 'value', path, `Value ${n} is below the minimum ${node.minValue} set by profile ${node.structure.name}`);
     }
     if (node.maxValue !== undefined && n > node.maxValue) {
-      this.issue('error', 'value', path, `Value ${n} is above the maximum ${node.maxValue} set by the profile`);
+      this.issue('error', 'value', path, `Value ${n} is above the maximum ${node.maxValue} set by profile ${node.structure.name}`);
     }
   }
 
