@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Bundle, Observation, Patient, RelatedPerson, Resource } from '@medplum/fhirtypes';
 import { createTestApp, sharedValidator } from '../../../test/support.ts';
@@ -151,6 +152,11 @@ describe('synthetic population', () => {
     );
     assert.deepEqual(users.slice(0, 3).map((u) => u.identifier.value), demoCprs());
     assert.equal(JSON.stringify(demoUsers()), JSON.stringify(users));
+    const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('## Demo users'));
+    for (const u of users) {
+      assert.ok(section.includes(`\`${u.resource}\``) && section.includes(u.identifier.value) && section.includes(u.name), `README.md lists ${u.name}`);
+    }
   });
 
   describe('stored on the platform', () => {
