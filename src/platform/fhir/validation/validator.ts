@@ -6,11 +6,16 @@
  * invariants, reference target types, and every extension against its definition when that
  * definition is loaded.
  *
- * Pass 2 (profiles): for each profile that applies, walks the profile's element tree over the
- * same JSON and checks only what a profile can add: tighter cardinality, restricted types,
- * fixed and pattern values, bindings, the profile's own invariants, slicing (slice membership by
- * discriminator, slice cardinality, closed slicing) and type profiles (e.g. an identifier slice
- * whose type is the DK-core CPR identifier profile).
+ * Pass 2 (profiles): for each profile that applies (meta.profile of the resource and of nested
+ * resources, profiles asked for, type profiles), walks the profile's element tree over the same
+ * JSON and checks only what the profile adds to the base: tighter cardinality, restricted choice
+ * types, fixed and pattern values, bindings, maxLength and min/max values, narrowed reference
+ * targets, the profile's own invariants, slicing (slice membership by value/pattern/type/exists/
+ * profile discriminators, slice cardinality, closed slicing) and type profiles (e.g. an identifier
+ * slice whose type is the DK-core CPR identifier profile). Unchanged base elements are skipped.
+ *
+ * Not checked: extensible/preferred bindings, warning-level invariants, slice order (ordered
+ * slicing), extension contexts.
  */
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { handledOutsideEngine } from './invariants.ts';
