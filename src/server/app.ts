@@ -68,12 +68,31 @@ export async function buildApp(config: Config, db: Database, deps: AppDeps = {})
     requestIdHeader: false,
     maxParamLength: 500,
     return503OnClosing: true,
+    // Errors Fastify raises before routing (e.g. a badly %-encoded path) are answered as outcomes too.
+    frameworkErrors: (err, _req, reply: FastifyReply) => {
+      const outcome = badRequest(err.code === 'FST_ERR_BAD_URL' ? 'The URL is not validly %-encoded' : 'The request cannot be processed');
+      void reply.status(getStatus(outcome)).header('content-type', FHIR_JSON).send(JSON.stringify(outcome));
+    },
   });
 
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, (_req, body, done) => {
+  const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  app.addContentTypeParser(JSON_TYPES, { parseAs: 'buffer' }, (req, body, done) => {
+    const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1];
+    if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
+      done(new OperationOutcomeError(unsupportedMediaType(`charset=${charset} is not supported; send UTF-8`)), undefined);
+      return;
+    }
+    let text: string;
     try {
-      done(null, parseJson(body as string));
+      // Invalid UTF-8 is refused rather than silently replaced by U+FFFD.
+      text = utf8.decode(body as Buffer);
+    } catch {
+      done(new OperationOutcomeError(badRequest('The body is not valid UTF-8')), undefined);
+      return;
+    }
+    try {
+      done(null, parseJson(text));
     } catch (err) {
       if (err instanceof JsonParseError) {
         done(new OperationOutcomeError(badRequest(`The body is not valid JSON: ${err.message}`)), undefined);

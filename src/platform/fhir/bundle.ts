@@ -48,7 +48,11 @@ export async function processBundle(repo: FhirRepository, body: unknown, opts: R
   return repo.platform.db.transaction(async (tx) => {
     repo.beginBufferedWrites(tx);
     const responses = await processTransaction(repo, entries, opts, tx);
-    await repo.flushWrites(tx);
+    try {
+      await repo.flushWrites(tx, true);
+    } catch (err) {
+      throw attributeReferenceError(entries, err);
+    }
     return renderResponse('transaction-response', responses, prefer);
   });
 }
@@ -65,7 +69,7 @@ function checkEntry(e: BundleEntry, i: number): void {
   if (!(req.method in ORDER)) {
     throw new OperationOutcomeError(badRequest(`${at}.request.method "${req.method}" is not supported`, [`${at}.request.method`]));
   }
-  if ((req.method === 'POST' || req.method === 'PUT') && (typeof e.resource !== 'object' || e.resource === null)) {
+  if ((req.method === 'POST' || req.method === 'PUT') && (typeof e.resource !== 'object' || e.resource === null || Array.isArray(e.resource) || typeof e.resource.resourceType !== 'string')) {
     throw new OperationOutcomeError(badRequest(`${at} needs a resource for ${req.method}`, [`${at}.resource`]));
   }
 }
@@ -97,9 +101,38 @@ async function processTransaction(repo: FhirRepository, entries: BundleEntry[], 
   const assignedIds = new Map<number, string>();
   const matchedCreates = new Map<number, string>();
   const seenTargets = new Set<string>();
+  const seenFullUrls = new Set<string>();
   for (const p of plans) {
+    try {
+      await planEntry(p);
+    } catch (err) {
+      throw asEntryError(p.index, err);
+    }
+  }
+  async function planEntry(p: Planned): Promise<void> {
     const full = p.entry.fullUrl;
     const res = p.entry.resource;
+    if (res !== undefined && typeof res === 'object') {
+      // Decimals keep their exact text whichever path writes the resource.
+      markDecimalRoot(res);
+    }
+    if (full !== undefined) {
+      if (seenFullUrls.has(full)) {
+        throw new OperationOutcomeError(badRequest(`fullUrl ${full} appears more than once in the transaction`));
+      }
+      seenFullUrls.add(full);
+    }
+    const [path, query] = p.url.replace(/^\//, '').split('?') as [string, string | undefined];
+    const segs = path.split('/');
+    if ((p.method === 'DELETE' || p.method === 'PATCH') && query === undefined && segs.length === 2) {
+      if (seenTargets.has(path)) {
+        throw new OperationOutcomeError(badRequest(`${path} appears more than once in the transaction`));
+      }
+      seenTargets.add(path);
+    }
+    if (p.method === 'POST' && res !== undefined && path !== res.resourceType) {
+      throw new OperationOutcomeError(badRequest(`The resource is a ${String(res.resourceType)} but the entry POSTs to "${p.url}"`, ['resourceType']));
+    }
     if (p.method === 'POST' && res !== undefined) {
       const ifNoneExist = p.entry.request?.ifNoneExist;
       let id: string | undefined;
@@ -119,8 +152,6 @@ async function processTransaction(repo: FhirRepository, entries: BundleEntry[], 
         mapping.set(full, `${res.resourceType}/${id}`);
       }
     } else if (p.method === 'PUT' && res !== undefined) {
-      const [path, query] = p.url.split('?') as [string, string | undefined];
-      const segs = path.split('/');
       let target: string | undefined;
       if (query !== undefined) {
         const matches = await repo.findMatches(segs[0]!, query, tx);
@@ -147,7 +178,11 @@ async function processTransaction(repo: FhirRepository, entries: BundleEntry[], 
   // 2. Rewrite references (urn:uuid / fullUrls, then conditional references).
   for (const p of plans) {
     if (p.entry.resource !== undefined) {
-      await rewriteReferences(repo, p.entry.resource, mapping, tx, p.index, 0);
+      try {
+        await rewriteReferences(repo, p.entry.resource, mapping, tx, p.index, 0);
+      } catch (err) {
+        throw asEntryError(p.index, err);
+      }
     }
   }
   // 3. Run in the spec's order.
@@ -183,6 +218,41 @@ function entryError(index: number, o: ReturnType<typeof badRequest>, cause?: unk
   const issue = o.issue?.[0];
   const text = `Bundle.entry[${index}]: ${issue?.details?.text ?? issue?.diagnostics ?? 'failed'}`;
   return new OperationOutcomeError({ ...o, issue: [{ ...(issue ?? { severity: 'error', code: 'processing' }), details: { text }, expression: [`Bundle.entry[${index}]`] }, ...(o.issue ?? []).slice(1)] }, cause);
+}
+
+/** Tags an error with the entry it belongs to, unless it already names one. */
+function asEntryError(index: number, err: unknown): OperationOutcomeError {
+  if (err instanceof OperationOutcomeError && err.outcome.issue?.[0]?.expression?.[0]?.startsWith('Bundle.entry[') === true) {
+    return err;
+  }
+  return entryError(index, toOperationOutcome(err), err);
+}
+
+/** A reference found missing when the transaction's writes are checked together is blamed on the entry that holds it. */
+function attributeReferenceError(entries: readonly BundleEntry[], err: unknown): unknown {
+  const target = err instanceof OperationOutcomeError ? /^Reference "([^"]+)" points to/.exec(err.message)?.[1] : undefined;
+  if (target === undefined) {
+    return err;
+  }
+  const index = entries.findIndex((e) => {
+    const refs = new Set<string>();
+    collectReferenceStrings(e.resource, refs, 0);
+    return [...refs].some((r) => r === target || r.endsWith(`/${target}`) || r.includes(`${target}/_history/`));
+  });
+  return index === -1 ? err : entryError(index, (err as OperationOutcomeError).outcome, err);
+}
+
+function collectReferenceStrings(v: unknown, out: Set<string>, depth: number): void {
+  if (depth > 64 || typeof v !== 'object' || v === null) {
+    return;
+  }
+  for (const [k, x] of Object.entries(v)) {
+    if (k === 'reference' && typeof x === 'string') {
+      out.add(x);
+    } else {
+      collectReferenceStrings(x, out, depth + 1);
+    }
+  }
 }
 
 async function rewriteReferences(repo: FhirRepository, v: unknown, mapping: Map<string, string>, tx: Queryable, index: number, depth: number): Promise<void> {

@@ -265,8 +265,22 @@ class Parser {
             if (!/^[0-9a-fA-F]{4}$/.test(hex)) {
               throw new JsonParseError('Bad \\u escape', this.i - 2);
             }
-            out += String.fromCharCode(parseInt(hex, 16));
+            const code = parseInt(hex, 16);
             this.i += 4;
+            if (code >= 0xdc00 && code <= 0xdfff) {
+              throw new JsonParseError('Unpaired surrogate in \\u escape', this.i - 6);
+            }
+            if (code >= 0xd800 && code <= 0xdbff) {
+              // A high surrogate must be followed by an escaped low surrogate (PostgreSQL rejects lone ones).
+              const low = /^\\u(d[c-f][0-9a-f]{2})/i.exec(s.slice(this.i, this.i + 6));
+              if (low === null) {
+                throw new JsonParseError('Unpaired surrogate in \\u escape', this.i - 6);
+              }
+              out += String.fromCharCode(code, parseInt(low[1]!, 16));
+              this.i += 6;
+              break;
+            }
+            out += String.fromCharCode(code);
             break;
           }
           default:

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, OperationOutcomeIssue, Resource, SearchParameter } from '@medplum/fhirtypes';
 import jsonpatch from 'fast-json-patch';
 import type { Queryable } from '../../db/index.ts';
-import { parseJson, stringifyJson } from './json.ts';
+import { carryDecimals, parseJson, stringifyJson } from './json.ts';
 import type { FhirPlatform } from './platform.ts';
 import {
   OperationOutcomeError,
@@ -29,6 +29,9 @@ import { deleteIndexRows, findCurrent, findHistory, findMissingTargets, findReso
  */
 
 export const ID_RE = /^[A-Za-z0-9\-.]{1,64}$/;
+
+/** Most query parameters one search may have (see search()). */
+const MAX_SEARCH_PARAMS = 40;
 
 /** A stored resource as returned to callers: the exact JSON text plus its version facts. */
 export interface StoredResource {
@@ -230,7 +233,9 @@ export class FhirRepository {
         if (resource.id !== undefined && resource.id !== id) {
           throw new OperationOutcomeError(badRequest(`The resource id ${resource.id} differs from the matching resource ${id}`));
         }
-        return this.update({ ...resource, id }, id, options, tx);
+        const withId = { ...resource, id };
+        carryDecimals(withId, resource);
+        return this.update(withId, id, options, tx);
       }
       if (resource.id !== undefined) {
         return this.update(resource, resource.id, options, tx);
@@ -339,6 +344,14 @@ export class FhirRepository {
    */
   async search(resourceType: string, query: readonly (readonly [string, string])[], lenient = false, q: Queryable = this.db): Promise<SearchResult> {
     this.checkType(resourceType);
+    if (query.some(([k, v]) => k.includes('\u0000') || v.includes('\u0000'))) {
+      // Conditions from Bundles and If-None-Exist reach here without the HTTP layer's check; PostgreSQL cannot take U+0000.
+      throw new OperationOutcomeError(badRequest('A search parameter contains a NUL character'));
+    }
+    if (query.length > MAX_SEARCH_PARAMS) {
+      // Each parameter is a subquery; planning time grows much faster than linearly with their number.
+      throw new OperationOutcomeError({ resourceType: 'OperationOutcome', id: 'bad-request', issue: [{ severity: 'error', code: 'too-costly', details: { text: `A search may have at most ${MAX_SEARCH_PARAMS} parameters; combine values with commas instead` } }] });
+    }
     const req = parseSearch(resourceType, query, this.platform.registry, {
       lenient,
       defaultCount: this.platform.defaultPageSize,
@@ -461,21 +474,25 @@ export class FhirRepository {
   }
 
   /**
-   * Stores the collected writes and checks that their references resolve.
+   * Stores the collected writes; the final flush also checks that their references resolve (a
+   * reference may point at a resource that a later entry of the transaction writes).
    * @param tx - the transaction
+   * @param final - true at the end of the transaction
    */
-  async flushWrites(tx: Queryable): Promise<void> {
+  async flushWrites(tx: Queryable, final = false): Promise<void> {
     const buf = this.buffers.get(tx);
-    if (buf === undefined || buf.writes.length === 0) {
+    if (buf === undefined || (buf.writes.length === 0 && (!final || buf.refs.size === 0))) {
       return;
     }
     const writes = buf.writes.splice(0);
-    const refs = [...buf.refs.values()];
-    buf.refs.clear();
     await insertVersions(tx, writes);
-    const missing = await findMissingTargets(tx, refs);
-    if (missing.length > 0) {
-      throw new OperationOutcomeError(badRequest(`Reference "${missing[0]!}" points to a resource that does not exist`));
+    if (final) {
+      const refs = [...buf.refs.values()];
+      buf.refs.clear();
+      const missing = await findMissingTargets(tx, refs);
+      if (missing.length > 0) {
+        throw new OperationOutcomeError(badRequest(`Reference "${missing[0]!}" points to a resource that does not exist`));
+      }
     }
     if (buf.searchParameters.length > 0) {
       await this.platform.registerSearchParameters(buf.searchParameters.splice(0), 'server', tx);

@@ -193,7 +193,9 @@ export async function handleRequest(repo: FhirRepository, req: FhirRequest, opts
   }
   const id = s1;
   if (!ID_RE.test(id)) {
-    throw new OperationOutcomeError(notFound(`"${id}" is not a valid id`));
+    // Nothing can exist at an invalid id (404), but a write naming one is a bad request.
+    const text = `"${id}" is not a valid id: use 1-64 letters, digits, '-' and '.'`;
+    throw new OperationOutcomeError(m === 'PUT' || m === 'PATCH' ? badRequest(text) : notFound(text));
   }
   // Instance level
   if (s2 === undefined) {
@@ -336,7 +338,11 @@ function applySubsetting(res: FhirResponse, query: readonly (readonly [string, s
   if (summary !== undefined && !['true', 'false', 'text', 'data', 'count'].includes(summary)) {
     throw new OperationOutcomeError(badRequest(`_summary must be true, false, text, data or count, got "${summary}"`));
   }
-  return { ...res, body: subset(repo, res.body ?? '{}', summary, elements) };
+  if (elements?.some((e) => !/^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)?$/.test(e.trim())) === true) {
+    // The same rule as for search (search/parse.ts).
+    throw new OperationOutcomeError(badRequest(`_elements must list element names, got "${query.find(([k]) => k === '_elements')?.[1] ?? ''}"`));
+  }
+  return { ...res, body: subset(repo, res.body ?? '{}', summary, elements?.map((e) => e.trim())) };
 }
 
 /**
