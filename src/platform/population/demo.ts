@@ -202,16 +202,38 @@ export function demoCprs(): string[] {
   return DEMO_CITIZENS_SPEC.map((s) => makeCpr(s.birthDate, s.sex, 0));
 }
 
-async function markerExists(repo: FhirRepository): Promise<boolean> {
+const MARKER_EXTENSION = 'https://dsd.dk/fhir/StructureDefinition/demo-seed';
+
+/** The stored marker, or undefined when demo seeding has not finished. */
+async function readMarker(repo: FhirRepository): Promise<Basic | undefined> {
   try {
-    await repo.read('Basic', DEMO_MARKER_ID);
-    return true;
+    return JSON.parse((await repo.read('Basic', DEMO_MARKER_ID)).content) as Basic;
   } catch (err) {
     if (err instanceof OperationOutcomeError) {
-      return false;
+      return undefined;
     }
     throw err;
   }
+}
+
+function markerResource(citizens: number, created: string): Basic {
+  return {
+    resourceType: 'Basic',
+    id: DEMO_MARKER_ID,
+    code: { coding: [{ system: MARKER_SYSTEM, code: 'demo-seeded', display: 'Demo data seeded' }] },
+    created,
+    extension: [
+      {
+        url: MARKER_EXTENSION,
+        extension: [
+          { url: 'seed', valueInteger: DEMO_SEED },
+          { url: 'citizens', valueInteger: citizens },
+          { url: 'asOf', valueDate: DEFAULT_AS_OF },
+          { url: 'referenceDataVersion', valueString: referenceData().version },
+        ],
+      },
+    ],
+  };
 }
 
 /** What {@link ensureDemoData} did. */
@@ -233,7 +255,17 @@ export interface DemoResult {
 export async function ensureDemoData(repo: FhirRepository, options: { citizens?: number; log?: (line: string) => void } = {}): Promise<DemoResult> {
   const log = options.log ?? ((): void => undefined);
   const started = performance.now();
-  if (await markerExists(repo)) {
+  const existing = await readMarker(repo);
+  if (existing !== undefined) {
+    const details = existing.extension?.find((e) => e.url === MARKER_EXTENSION)?.extension ?? [];
+    const version = details.find((e) => e.url === 'referenceDataVersion')?.valueString;
+    if (version !== referenceData().version) {
+      // A newer release ships changed reference data: bring it up to date (idempotent), keep the population.
+      const loaded = await loadReferenceData(repo);
+      const seeded = details.find((e) => e.url === 'citizens')?.valueInteger ?? DEMO_CITIZENS;
+      await repo.update(markerResource(seeded, existing.created ?? new Date().toISOString().slice(0, 10)), DEMO_MARKER_ID, { trusted: true });
+      log(`Reference data updated: ${loaded.created} created, ${loaded.updated} updated, ${loaded.unchanged} unchanged.`);
+    }
     log(`Demo data present (Basic/${DEMO_MARKER_ID}); not seeding again.`);
     return { seeded: false, citizens: 0, resources: 0, milliseconds: Math.round(performance.now() - started) };
   }
@@ -266,23 +298,7 @@ export async function ensureDemoData(repo: FhirRepository, options: { citizens?:
     },
   });
   resources += result.resources;
-  const marker: Basic = {
-    resourceType: 'Basic',
-    id: DEMO_MARKER_ID,
-    code: { coding: [{ system: MARKER_SYSTEM, code: 'demo-seeded', display: 'Demo data seeded' }] },
-    created: new Date().toISOString().slice(0, 10),
-    extension: [
-      {
-        url: 'https://dsd.dk/fhir/StructureDefinition/demo-seed',
-        extension: [
-          { url: 'seed', valueInteger: DEMO_SEED },
-          { url: 'citizens', valueInteger: citizens },
-          { url: 'asOf', valueDate: DEFAULT_AS_OF },
-          { url: 'referenceDataVersion', valueString: referenceData().version },
-        ],
-      },
-    ],
-  };
+  const marker = markerResource(citizens, new Date().toISOString().slice(0, 10));
   await writeChunk(repo, [marker]);
   const milliseconds = Math.round(performance.now() - started);
   log(`Demo data ready: ${citizens} citizens, ${resources} resources in ${(milliseconds / 1000).toFixed(0)} s (${result.citizensPerMinute} citizens/minute).`);

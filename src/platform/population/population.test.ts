@@ -216,6 +216,14 @@ describe('synthetic population', () => {
       assert.equal(marker.status, 200);
       const restart = await ensureDemoData(repo, { citizens: 10 });
       assert.equal(restart.seeded, false);
+      // A release with changed reference data: the marker's version differs, so the reference data is reloaded.
+      const stale = JSON.parse(JSON.stringify(marker.body).replace(referenceData().version, 'old-version')) as Resource;
+      await repo.update(stale, DEMO_MARKER_ID, { trusted: true });
+      const lines: string[] = [];
+      assert.equal((await ensureDemoData(repo, { log: (l) => lines.push(l) })).seeded, false);
+      assert.ok(lines.some((l) => l.startsWith('Reference data updated: 0 created, 0 updated')), lines.join('\n'));
+      const updated = await app.request('GET', `/fhir/Basic/${DEMO_MARKER_ID}`);
+      assert.ok(JSON.stringify(updated.body).includes(referenceData().version));
     });
   });
 });
