@@ -1,5 +1,5 @@
 import type { OperationOutcomeIssue, Resource, SearchParameter, StructureDefinition } from '@medplum/fhirtypes';
-import type { Database } from '../../db/index.ts';
+import type { Database, Queryable } from '../../db/index.ts';
 import type { Definitions } from './definitions.ts';
 import { getDefinitions } from './definitions.ts';
 import { Extractor } from './search/extract.ts';
@@ -30,8 +30,12 @@ export interface FhirPlatform {
   readonly defaultPageSize: number;
   readonly maxPageSize: number;
   paramId(resourceType: string, code: string): number;
-  /** Registers SearchParameters (from packages or created on the server) and interns their ids. */
-  registerSearchParameters(sps: readonly SearchParameter[], source: 'package' | 'server'): Promise<string[]>;
+  /**
+   * Registers SearchParameters (from packages or created on the server) and interns their ids.
+   * `q` is the transaction writing them, when there is one: the ids are interned there, since on
+   * PGlite (one connection) a query outside an open transaction waits for it forever.
+   */
+  registerSearchParameters(sps: readonly SearchParameter[], source: 'package' | 'server', q?: Queryable): Promise<string[]>;
 }
 
 export interface FhirPlatformOptions {
@@ -62,7 +66,7 @@ export async function initFhirPlatform(options: FhirPlatformOptions): Promise<Fh
   }
   setComponentTypeLookup((url) => (registry.byCanonical(url)?.type ?? 'token'));
   const extractor = new Extractor(defs, registry, options.baseUrl);
-  let ids = await internParams(options.db, allPairs(registry, [...defs.resourceTypes]));
+  const ids = await internParams(options.db, allPairs(registry, [...defs.resourceTypes]));
   const platform: FhirPlatform = {
     db: options.db,
     defs,
@@ -80,14 +84,16 @@ export async function initFhirPlatform(options: FhirPlatformOptions): Promise<Fh
       }
       return id;
     },
-    async registerSearchParameters(sps, source): Promise<string[]> {
+    async registerSearchParameters(sps, source, q = options.db): Promise<string[]> {
       const types = new Set<string>();
       for (const sp of sps) {
         for (const t of registry.add(sp, source)) {
           types.add(t);
         }
       }
-      ids = await internParams(options.db, allPairs(registry, [...types]));
+      for (const [k, id] of await internParams(q, allPairs(registry, [...types]))) {
+        ids.set(k, id);
+      }
       return [...types];
     },
   };

@@ -645,6 +645,15 @@ export class FhirRepository {
   }
 }
 
+/**
+ * A resource inside a resource (Bundle.entry.resource, Bundle.entry.response.outcome,
+ * Parameters.parameter.resource): its references resolve in its own context (in a Bundle against
+ * the entry's fullUrl, https://hl7.org/fhir/R4/bundle.html#references), not on this server.
+ */
+function isNestedResource(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && typeof (v as { resourceType?: unknown }).resourceType === 'string';
+}
+
 function collectReferences(v: unknown, out: Set<string>, depth: number): void {
   if (depth > 64 || typeof v !== 'object' || v === null) {
     return;
@@ -658,7 +667,7 @@ function collectReferences(v: unknown, out: Set<string>, depth: number): void {
   for (const [k, x] of Object.entries(v)) {
     if (k === 'reference' && typeof x === 'string') {
       out.add(x);
-    } else if (k !== 'contained') {
+    } else if (k !== 'contained' && !isNestedResource(x)) {
       collectReferences(x, out, depth + 1);
     }
   }

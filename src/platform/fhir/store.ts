@@ -236,18 +236,22 @@ export async function insertIndexRows(q: Queryable, items: readonly IndexedResou
 
 /**
  * Interns search parameter codes per resource type as small integer ids.
- * @param q - the database (not a transaction: ids must survive a rollback)
+ * @param q - the database, or the transaction that registers new parameters
  * @param pairs - [resourceType, code] pairs
- * @returns every known id by `type\u0000code`
+ * @returns the ids of these pairs by `type\u0000code`
  */
 export async function internParams(q: Queryable, pairs: readonly (readonly [string, string])[]): Promise<Map<string, number>> {
-  if (pairs.length > 0) {
-    await q.query(
-      `INSERT INTO search_param (resource_type, code) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT DO NOTHING`,
-      [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
-    );
+  if (pairs.length === 0) {
+    return new Map();
   }
-  const rows = await q.query<{ id: number; resource_type: string; code: string }>('SELECT id, resource_type, code FROM search_param');
+  const args = [pairs.map((p) => p[0]), pairs.map((p) => p[1])];
+  // Sorted, so that concurrent transactions registering overlapping pairs lock them in one order.
+  await q.query(`INSERT INTO search_param (resource_type, code) SELECT * FROM unnest($1::text[], $2::text[]) AS u(rt, code) ORDER BY rt, code ON CONFLICT DO NOTHING`, args);
+  // Only the pairs asked for: re-reading the whole table made every SearchParameter write slow.
+  const rows = await q.query<{ id: number; resource_type: string; code: string }>(
+    'SELECT s.id, s.resource_type, s.code FROM search_param s JOIN unnest($1::text[], $2::text[]) AS u(rt, code) ON s.resource_type = u.rt AND s.code = u.code',
+    args,
+  );
   return new Map(rows.map((r) => [`${r.resource_type}\u0000${r.code}`, Number(r.id)]));
 }
 
