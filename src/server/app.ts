@@ -46,6 +46,7 @@ export async function buildApp(config: Config, db: Database, deps: AppDeps = {})
     deps.platform ??
     (await initFhirPlatform({ db, baseUrl: `${config.baseUrl}/fhir`, defaultPageSize: config.defaultPageSize, maxPageSize: config.maxPageSize, validator: deps.validator }));
   const repo = new FhirRepository(platform);
+
   // Patient $everything
   // Resource $validate
   // $reindex (system and type level)
@@ -75,6 +76,10 @@ export async function buildApp(config: Config, db: Database, deps: AppDeps = {})
     },
   });
 
+  // A background ANALYZE must finish before the caller closes the database.
+  app.addHook('onClose', async () => {
+    await platform.stats.idle();
+  });
   app.removeAllContentTypeParsers();
   const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   app.addContentTypeParser(JSON_TYPES, { parseAs: 'buffer' }, (req, body, done) => {

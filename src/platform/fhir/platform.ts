@@ -6,6 +6,8 @@ import { Extractor } from './search/extract.ts';
 import { SearchRegistry } from './search/registry.ts';
 import { setComponentTypeLookup } from './search/search.store.ts';
 import { internParams } from './store.ts';
+import type { StatisticsKeeper } from '../../db/maintenance.ts';
+import { createStatisticsKeeper } from '../../db/maintenance.ts';
 
 /** Validates resources on write; the validation module provides the implementation. */
 export interface ResourceValidator {
@@ -29,6 +31,8 @@ export interface FhirPlatform {
   readonly baseUrl: string;
   readonly defaultPageSize: number;
   readonly maxPageSize: number;
+  /** Keeps planner statistics fresh after bulk writes (see db/maintenance.ts). */
+  readonly stats: StatisticsKeeper;
   paramId(resourceType: string, code: string): number;
   /**
    * Registers SearchParameters (from packages or created on the server) and interns their ids.
@@ -68,6 +72,7 @@ export async function initFhirPlatform(options: FhirPlatformOptions): Promise<Fh
   const extractor = new Extractor(defs, registry, options.baseUrl);
   const ids = await internParams(options.db, allPairs(registry, [...defs.resourceTypes]));
   const platform: FhirPlatform = {
+    stats: createStatisticsKeeper(options.db),
     db: options.db,
     defs,
     registry,

@@ -486,6 +486,7 @@ export class FhirRepository {
     }
     const writes = buf.writes.splice(0);
     await insertVersions(tx, writes);
+    this.platform.stats.noteWrites(writes.length);
     if (final) {
       const refs = [...buf.refs.values()];
       buf.refs.clear();
@@ -579,6 +580,7 @@ export class FhirRepository {
       }
     } else {
       await insertVersions(tx, [write]);
+      this.platform.stats.noteWrites(1);
       if (r.resourceType === 'SearchParameter') {
         await this.platform.registerSearchParameters([r], 'server', tx);
       }
