@@ -67,7 +67,7 @@ export async function buildApp(config: Config, db: Database, deps: AppDeps = {})
     bodyLimit: config.maxBodyBytes,
     genReqId: () => globalThis.crypto.randomUUID(),
     requestIdHeader: false,
-    maxParamLength: 500,
+    routerOptions: { maxParamLength: 500 },
     return503OnClosing: true,
     // Errors Fastify raises before routing (e.g. a badly %-encoded path) are answered as outcomes too.
     frameworkErrors: (err, _req, reply: FastifyReply) => {
