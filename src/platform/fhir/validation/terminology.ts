@@ -374,7 +374,7 @@ export class Terminology {
           }
         }
       } else {
-        return undefined; // regex, in, not-in, generalizes, exists: not implemented
+        return undefined; // regex, in, not-in, generalizes, exists filters: the value set is treated as not expandable, so its binding is not checked
       }
       selected = selected ? new Set([...selected].filter((c) => codes.has(c))) : codes;
     }
