@@ -83,6 +83,10 @@ const KNOWN_INVALID: Readonly<Record<string, KnownRejection>> = {
     reason: 'Reference to a Practitioner is not allowed here',
     why: 'MedicationRequest.dispenseRequest.performer is Reference(Organization), the example names a Practitioner',
   },
+  'Basic-referral.json': {
+    reason: 'Unknown modifier extension',
+    why: 'its modifierExtensions use example.org "do-not-use" URLs with no definition; a server must not store modifiers it cannot interpret',
+  },
   'Observation-clinical-gender.json': {
     reason: 'Reference to a Encounter is not allowed here',
     why: 'Observation.performer is Reference(Practitioner | PractitionerRole | Organization | CareTeam | Patient | RelatedPerson), not Encounter',

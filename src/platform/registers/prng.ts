@@ -1,6 +1,6 @@
 /**
  * A small seeded pseudo-random generator (mulberry32). Everything the reference data and the
- * synthetic population draw comes from here, so the same seed always gives the same bytes: no
+ * synthetic population (and the benchmark's data) draw comes from here, so the same seed always gives the same bytes: no
  * Math.random, no clock, no crypto.
  */
 export interface Rng {
@@ -16,6 +16,8 @@ export interface Rng {
   chance(p: number): boolean;
   /** A normally distributed number (Box–Muller). */
   normal(mean: number, sd: number): number;
+  /** A UUID of version-4 shape drawn from the stream (for `urn:uuid:` fullUrls). */
+  uuid(): string;
 }
 
 /**
@@ -95,6 +97,17 @@ export function createRng(seed: number): Rng {
     },
     chance(p: number): boolean {
       return next() < p;
+    },
+    uuid(): string {
+      const hex = (n: number): string => {
+        let out = '';
+        for (let i = 0; i < n; i++) {
+          out += Math.floor(next() * 16).toString(16);
+        }
+        return out;
+      };
+      const variant = (8 + Math.floor(next() * 4)).toString(16);
+      return `${hex(8)}-${hex(4)}-4${hex(3)}-${variant}${hex(3)}-${hex(12)}`;
     },
     normal(mean: number, sd: number): number {
       const u = 1 - next();

@@ -37,6 +37,7 @@ const KNOWN_INVALID_EXAMPLES: Readonly<Record<string, string>> = {
   'ImplementationGuide-fhir.json': 'has no name and no status, both 1..1',
   'ig-r4.json': 'has no name and no status, both 1..1 (same resource as ImplementationGuide-fhir.json)',
   'MedicationRequest-medrx0301.json': 'dispenseRequest.performer refers to a Practitioner; R4 allows only Organization',
+  'Basic-referral.json': 'modifierExtensions with undefined example.org "do-not-use" URLs: unknown modifiers must be rejected',
   'Observation-clinical-gender.json': 'performer refers to an Encounter, not an allowed performer type',
   'Questionnaire-qs1.json': 'nested items have no linkId (1..1)',
   'SearchParameter-questionnaireresponse-extensions-QuestionnaireResponse-item-subject.json': 'its id has 67 characters; FHIR ids have at most 64',

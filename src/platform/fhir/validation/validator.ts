@@ -548,6 +548,10 @@ class Run {
       const definition = this.registry.profile(url);
       if (definition?.type === 'Extension') {
         this.applyProfile(ext, definition, path, env);
+      } else if (/\.modifierExtension\[\d+\]$/.test(path)) {
+        // A modifier changes the meaning of what holds it; one the server does not know must not be
+        // silently stored (https://hl7.org/fhir/R4/extensibility.html#modifierExtension).
+        this.issue('error', 'extension', path, `Unknown modifier extension '${url}': the server cannot tell how it changes the meaning of the element, so it is rejected. Load its definition (a FHIR package or a StructureDefinition) first.`);
       }
     }
   }
