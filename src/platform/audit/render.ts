@@ -71,6 +71,7 @@ export function toAuditEvent(row: AuditRow, opts: RenderOptions = {}): AuditEven
     resourceType: 'AuditEvent',
     id: row.id,
     type,
+    ...(subtype.length > 0 ? { subtype } : {}),
     recorded: row.recorded.toISOString(),
     action: row.action,
     outcome: String(row.outcome) as AuditEvent['outcome'],
@@ -80,9 +81,6 @@ export function toAuditEvent(row: AuditRow, opts: RenderOptions = {}): AuditEven
       type: [{ system: SOURCE_TYPE, code: '4', display: 'Application Server' }],
     },
   };
-  if (subtype.length > 0) {
-    event.subtype = subtype;
-  }
   if (safe(row.outcomeText)) {
     event.outcomeDesc = row.outcomeText;
   }

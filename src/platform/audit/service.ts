@@ -159,6 +159,9 @@ export class AuditLog {
   #retentionTimer: NodeJS.Timeout | undefined;
   #retentionRun: Promise<unknown> | undefined;
   #closed = false;
+  #batches = 0;
+  #batchedEvents = 0;
+  #largestBatch = 0;
 
   /**
    * @param db - the platform database
@@ -232,6 +235,9 @@ export class AuditLog {
   #flush(): void {
     const batch = this.#pending.splice(0, this.#maxBatch);
     this.#inFlight++;
+    this.#batches++;
+    this.#batchedEvents += batch.length;
+    this.#largestBatch = Math.max(this.#largestBatch, batch.length);
     const run = insertAuditBatch(
       this.#db,
       batch.map((w) => w.insert),
@@ -259,6 +265,14 @@ export class AuditLog {
       }
     });
     this.#flushes.add(done);
+  }
+
+  /**
+   * Group-commit figures since start (for monitoring and the benchmark).
+   * @returns batches written, events in them, and the largest batch
+   */
+  stats(): { batches: number; events: number; largestBatch: number } {
+    return { batches: this.#batches, events: this.#batchedEvents, largestBatch: this.#largestBatch };
   }
 
   /**
