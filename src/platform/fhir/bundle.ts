@@ -45,7 +45,7 @@ export async function processBundle(repo: FhirRepository, body: unknown, opts: R
   if (bundle.type === 'batch') {
     return processBatch(repo, entries, opts, prefer);
   }
-  return repo.platform.db.transaction(async (tx) => {
+  return repo.transaction(async (tx) => {
     repo.beginBufferedWrites(tx);
     const responses = await processTransaction(repo, entries, opts, tx);
     try {
@@ -85,7 +85,7 @@ async function processBatch(repo: FhirRepository, entries: BundleEntry[], opts: 
   const responses: FhirResponse[] = [];
   for (const [i, entry] of entries.entries()) {
     try {
-      responses[i] = await repo.platform.db.transaction(async (tx) => handleRequest(repo, toRequest(entry, entry.request!.url), opts, tx));
+      responses[i] = await repo.transaction(async (tx) => handleRequest(repo, toRequest(entry, entry.request!.url), opts, tx));
     } catch (err) {
       const o = toOperationOutcome(err);
       responses[i] = { status: getStatus(o), body: JSON.stringify(o) };

@@ -58,6 +58,13 @@ export function preconditionFailed(text: string): OperationOutcome {
   return outcome('precondition-failed', 'error', 'conflict', text);
 }
 /**
+ * @param text - what is missing or wrong with the credentials
+ * @returns a 401 outcome (the HTTP layer adds WWW-Authenticate)
+ */
+export function unauthorized(text = 'A valid access token is required'): OperationOutcome {
+  return outcome('unauthorized', 'error', 'login', text);
+}
+/**
  * @param text - the reason
  * @returns a 403 outcome
  */
@@ -119,6 +126,7 @@ const STATUS_BY_ID: Record<string, number> = {
   created: 201,
   'not-modified': 304,
   'bad-request': 400,
+  unauthorized: 401,
   forbidden: 403,
   'not-found': 404,
   'not-supported': 405,

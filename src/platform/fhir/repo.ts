@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Bundle, BundleEntry, OperationOutcomeIssue, Resource, SearchParameter } from '@medplum/fhirtypes';
 import jsonpatch from 'fast-json-patch';
 import type { Queryable } from '../../db/index.ts';
+import type { AccessGuard } from './access.ts';
 import { carryDecimals, parseJson, stringifyJson } from './json.ts';
 import type { FhirPlatform } from './platform.ts';
 import {
@@ -19,7 +20,7 @@ import { normalizeString } from './search/normalize.ts';
 import type { SearchRequest } from './search/parse.ts';
 import { parseSearch } from './search/parse.ts';
 import type { ResultRow, SearchSqlOptions } from './search/search.store.ts';
-import { executeSearch, findIncludes, findRevIncludes } from './search/search.store.ts';
+import { executeSearch, findCompartment, findIncludes, findRevIncludes } from './search/search.store.ts';
 import type { StoredVersion, VersionWrite } from './store.ts';
 import { deleteIndexRows, findCurrent, findHistory, findMissingTargets, findResourcesForReindex, findVersion, insertIndexRows, insertVersions } from './store.ts';
 
@@ -82,10 +83,42 @@ interface WriteBuffer {
 
 export class FhirRepository {
   readonly platform: FhirPlatform;
+  /** The caller's access guard; undefined for the platform's own unrestricted repository. */
+  readonly access: AccessGuard | undefined;
   private readonly buffers = new WeakMap<Queryable, WriteBuffer>();
 
-  constructor(platform: FhirPlatform) {
+  constructor(platform: FhirPlatform, access?: AccessGuard) {
     this.platform = platform;
+    this.access = access;
+  }
+
+  /**
+   * A repository that sees and writes only what one caller may (see access.ts).
+   * @param access - the caller's guard
+   * @returns the restricted repository
+   */
+  withAccess(access: AccessGuard): FhirRepository {
+    return new FhirRepository(this.platform, access);
+  }
+
+  /** The access predicate for store queries, when restricted. */
+  private get rowFilter(): ((alias: string, bind: (v: unknown) => string) => string) | undefined {
+    const a = this.access;
+    return a === undefined ? undefined : (alias, bind) => a.readFilter(alias, bind);
+  }
+
+  /**
+   * Notes a refused look-up for the audit trail: which patient's data was asked for. The row is
+   * read without restriction only to learn that; the caller gets the same 404 either way.
+   */
+  private async noteRefused(q: Queryable, resourceType: string, id: string): Promise<void> {
+    if (this.access === undefined) {
+      return;
+    }
+    const hidden = await findCurrent(q, resourceType, id);
+    if (hidden !== undefined) {
+      this.access.touched(resourceType, id, hidden.compartments, false);
+    }
   }
 
   private get db(): Queryable {
@@ -106,14 +139,17 @@ export class FhirRepository {
     if (!ID_RE.test(id)) {
       throw new OperationOutcomeError(notFound(`${resourceType}/${id} is not a valid id`));
     }
+    this.access?.permit('r', resourceType);
     await this.flushWrites(q);
-    const v = await findCurrent(q, resourceType, id);
+    const v = await findCurrent(q, resourceType, id, false, this.rowFilter);
     if (v === undefined) {
+      await this.noteRefused(q, resourceType, id);
       throw new OperationOutcomeError(notFound(`${resourceType}/${id} was not found`));
     }
     if (v.deleted) {
       throw new OperationOutcomeError(gone(`${resourceType}/${id} was deleted`));
     }
+    this.access?.touched(resourceType, id, v.compartments, true);
     return { resourceType, id, versionId: v.versionId, lastUpdated: v.lastUpdated, content: v.content };
   }
 
@@ -129,9 +165,15 @@ export class FhirRepository {
     if (!ID_RE.test(id) || !/^\d{1,9}$/.test(versionId)) {
       throw new OperationOutcomeError(notFound(`${resourceType}/${id}/_history/${versionId} was not found`));
     }
-    const v = await findVersion(this.db, resourceType, id, Number(versionId));
+    this.access?.permit('r', resourceType);
+    const v = await findVersion(this.db, resourceType, id, Number(versionId), this.rowFilter);
     if (v === undefined) {
+      await this.noteRefused(this.db, resourceType, id);
       throw new OperationOutcomeError(notFound(`${resourceType}/${id}/_history/${versionId} was not found`));
+    }
+    if (this.access !== undefined) {
+      const cur = await findCurrent(this.db, resourceType, id);
+      this.access.touched(resourceType, id, cur?.compartments ?? [], true);
     }
     if (v.deleted) {
       throw new OperationOutcomeError(gone(`${resourceType}/${id} version ${versionId} is a deletion`));
@@ -262,9 +304,13 @@ export class FhirRepository {
       if (options.ifMatch !== undefined && (current === undefined || current.versionId !== options.ifMatch)) {
         throw new OperationOutcomeError(preconditionFailed(`If-Match expected version ${options.ifMatch}`));
       }
+      if (this.access !== undefined) {
+        await this.access.checkWrite(tx, 'd', resourceType, current === undefined || current.deleted ? undefined : current.compartments, undefined);
+      }
       if (current === undefined || current.deleted) {
         return false;
       }
+      this.access?.touched(resourceType, id, current.compartments, true);
       const now = new Date().toISOString();
       await insertVersions(tx, [
         { resourceType, id, versionId: current.versionId + 1, lastUpdated: now, deleted: true, method: 'DELETE', content: '', compartments: [], index: undefined },
@@ -352,6 +398,7 @@ export class FhirRepository {
       // Each parameter is a subquery; planning time grows much faster than linearly with their number.
       throw new OperationOutcomeError({ resourceType: 'OperationOutcome', id: 'bad-request', issue: [{ severity: 'error', code: 'too-costly', details: { text: `A search may have at most ${MAX_SEARCH_PARAMS} parameters; combine values with commas instead` } }] });
     }
+    this.access?.permit('s', resourceType);
     const req = parseSearch(resourceType, query, this.platform.registry, {
       lenient,
       defaultCount: this.platform.defaultPageSize,
@@ -383,7 +430,28 @@ export class FhirRepository {
         frontier = fresh;
       }
     }
+    if (this.access !== undefined) {
+      for (const r of [...rows, ...included]) {
+        this.access.touched(r.resourceType, r.id, r.compartments, true);
+      }
+    }
     return { request: req, matches: rows, included, total, hasMore };
+  }
+
+  /**
+   * One page of a patient's compartment (Patient $everything), within the caller's reach.
+   * @param patientId - the patient
+   * @param filter - since, types and paging
+   * @returns the rows and whether more follow
+   */
+  async compartment(patientId: string, filter: { since?: string; types?: readonly string[]; offset: number; count: number }): Promise<{ rows: ResultRow[]; hasMore: boolean }> {
+    const res = await findCompartment(this.db, patientId, filter, this.rowFilter);
+    if (this.access !== undefined) {
+      for (const r of res.rows) {
+        this.access.touched(r.resourceType, r.id, r.compartments, true);
+      }
+    }
+    return res;
   }
 
   /**
@@ -394,15 +462,23 @@ export class FhirRepository {
   async history(filter: { resourceType?: string; id?: string; since?: string; at?: string; offset: number; count: number }): Promise<{ entries: Awaited<ReturnType<typeof findHistory>>; hasMore: boolean }> {
     if (filter.resourceType !== undefined) {
       this.checkType(filter.resourceType);
+      this.access?.permit('r', filter.resourceType);
     }
     if (filter.resourceType !== undefined && filter.id !== undefined) {
-      const cur = await findCurrent(this.db, filter.resourceType, filter.id);
+      const cur = await findCurrent(this.db, filter.resourceType, filter.id, false, this.rowFilter);
       if (cur === undefined) {
+        await this.noteRefused(this.db, filter.resourceType, filter.id);
         throw new OperationOutcomeError(notFound(`${filter.resourceType}/${filter.id} was not found`));
       }
     }
-    const rows = await findHistory(this.db, filter);
-    return { entries: rows.slice(0, filter.count), hasMore: rows.length > filter.count };
+    const rows = await findHistory(this.db, filter, this.rowFilter);
+    const entries = rows.slice(0, filter.count);
+    if (this.access !== undefined) {
+      for (const e of entries) {
+        this.access.touched(e.resourceType, e.id, e.compartments, true);
+      }
+    }
+    return { entries, hasMore: rows.length > filter.count };
   }
 
   /**
@@ -504,7 +580,30 @@ export class FhirRepository {
     if (q !== undefined) {
       return fn(q);
     }
-    return this.platform.db.transaction(fn);
+    return this.transaction(fn);
+  }
+
+  /**
+   * Runs `fn` in a new database transaction; the access guard's audit row is written in it
+   * just before commit, so a committed write always has its audit record.
+   * @param fn - the work
+   * @returns its result
+   */
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const access = this.access;
+    if (access === undefined) {
+      return this.platform.db.transaction(fn);
+    }
+    try {
+      return await this.platform.db.transaction(async (tx) => {
+        const out = await fn(tx);
+        await access.beforeCommit(tx);
+        return out;
+      });
+    } catch (err) {
+      access.afterRollback();
+      throw err;
+    }
   }
 
   /**
@@ -560,6 +659,12 @@ export class FhirRepository {
     }
     const content = stringifyJson(r);
     const rows = this.platform.extractor.extract(r);
+    const compartments = this.compartmentsOf(r, rows);
+    if (this.access !== undefined) {
+      const before = current === undefined || current.deleted ? undefined : current.compartments;
+      await this.access.checkWrite(tx, before === undefined ? 'c' : 'u', r.resourceType, before, compartments, r);
+      this.access.touched(r.resourceType, id, [...new Set([...compartments, ...(before ?? [])])], true);
+    }
     const write: VersionWrite = {
       resourceType: r.resourceType,
       id,
@@ -568,7 +673,7 @@ export class FhirRepository {
       deleted: false,
       method,
       content,
-      compartments: this.compartmentsOf(r, rows),
+      compartments,
       index: this.mapIndex(r.resourceType, rows),
       searchText: normalizeString(content),
       narrative: narrativeText(r),

@@ -1,4 +1,5 @@
 import type { Queryable } from '../../db/index.ts';
+import type { Bind } from './access.ts';
 import { toDbTime } from './search/dates.ts';
 import type { IndexRows } from './search/extract.ts';
 
@@ -13,6 +14,19 @@ export interface StoredVersion {
   readonly lastUpdated: number;
   readonly deleted: boolean;
   readonly content: string;
+  /** Patient compartments of the current row (empty for history versions). */
+  readonly compartments: readonly string[];
+}
+
+/** An access predicate over a `resource` row alias (see access.ts). */
+export type RowFilter = (alias: string, bind: Bind) => string;
+
+/** Builds bound-parameter SQL: the filter's values are appended after the caller's. */
+function bindTo(params: unknown[]): Bind {
+  return (v: unknown): string => {
+    params.push(v);
+    return `$${params.length}`;
+  };
 }
 
 /** One version to write. */
@@ -38,10 +52,11 @@ interface VersionRow extends Record<string, unknown> {
   ms: number | string;
   deleted: boolean;
   content: string;
+  compartments?: string[] | null;
 }
 
 function toVersion(r: VersionRow): StoredVersion {
-  return { rid: String(r.rid), versionId: Number(r.version_id), lastUpdated: Number(r.ms), deleted: r.deleted, content: r.content };
+  return { rid: String(r.rid), versionId: Number(r.version_id), lastUpdated: Number(r.ms), deleted: r.deleted, content: r.content, compartments: r.compartments ?? [] };
 }
 
 /**
@@ -50,13 +65,16 @@ function toVersion(r: VersionRow): StoredVersion {
  * @param resourceType - type
  * @param id - logical id
  * @param forUpdate - lock the row until the transaction ends
+ * @param filter - access predicate: a row outside it is reported as not found
  * @returns the version, or undefined when the resource never existed
  */
-export async function findCurrent(q: Queryable, resourceType: string, id: string, forUpdate = false): Promise<StoredVersion | undefined> {
+export async function findCurrent(q: Queryable, resourceType: string, id: string, forUpdate = false, filter?: RowFilter): Promise<StoredVersion | undefined> {
+  const params: unknown[] = [resourceType, id];
+  const cond = filter === undefined ? '' : ` AND (${filter('r', bindTo(params))})`;
   const rows = await q.query<VersionRow>(
-    `SELECT rid::text AS rid, version_id, (extract(epoch FROM last_updated) * 1000)::float8 AS ms, deleted, content
-       FROM resource WHERE resource_type = $1 AND id = $2${forUpdate ? ' FOR UPDATE' : ''}`,
-    [resourceType, id],
+    `SELECT r.rid::text AS rid, r.version_id, (extract(epoch FROM r.last_updated) * 1000)::float8 AS ms, r.deleted, r.content, r.compartments
+       FROM resource r WHERE r.resource_type = $1 AND r.id = $2${cond}${forUpdate ? ' FOR UPDATE' : ''}`,
+    params,
   );
   return rows[0] === undefined ? undefined : toVersion(rows[0]);
 }
@@ -67,13 +85,17 @@ export async function findCurrent(q: Queryable, resourceType: string, id: string
  * @param resourceType - type
  * @param id - logical id
  * @param versionId - version
+ * @param filter - access predicate on the resource's current row
  * @returns the version, or undefined
  */
-export async function findVersion(q: Queryable, resourceType: string, id: string, versionId: number): Promise<StoredVersion | undefined> {
+export async function findVersion(q: Queryable, resourceType: string, id: string, versionId: number, filter?: RowFilter): Promise<StoredVersion | undefined> {
+  const params: unknown[] = [resourceType, id, versionId];
+  // History rows are judged by the resource's current row (its compartments and type).
+  const cond = filter === undefined ? '' : ` AND EXISTS (SELECT 1 FROM resource r WHERE r.resource_type = h.resource_type AND r.id = h.id AND (${filter('r', bindTo(params))}))`;
   const rows = await q.query<VersionRow>(
-    `SELECT '0' AS rid, version_id, (extract(epoch FROM last_updated) * 1000)::float8 AS ms, deleted, content
-       FROM resource_history WHERE resource_type = $1 AND id = $2 AND version_id = $3`,
-    [resourceType, id, versionId],
+    `SELECT '0' AS rid, h.version_id, (extract(epoch FROM h.last_updated) * 1000)::float8 AS ms, h.deleted, h.content
+       FROM resource_history h WHERE h.resource_type = $1 AND h.id = $2 AND h.version_id = $3${cond}`,
+    params,
   );
   return rows[0] === undefined ? undefined : toVersion(rows[0]);
 }
@@ -278,45 +300,53 @@ export interface HistoryRow {
   readonly deleted: boolean;
   readonly method: string;
   readonly content: string;
+  /** Compartments of the resource's current row. */
+  readonly compartments: readonly string[];
 }
 
 /**
  * Reads history newest first, at instance (type and id), type (type only) or system level.
  * @param q - database
  * @param filter - level and bounds
+ * @param rowFilter - access predicate on each resource's current row
  * @returns one page of entries and whether more follow
  */
 export async function findHistory(
   q: Queryable,
   filter: { resourceType?: string; id?: string; since?: string; at?: string; offset: number; count: number },
+  rowFilter?: RowFilter,
 ): Promise<HistoryRow[]> {
   const where: string[] = [];
   const params: unknown[] = [];
   if (filter.resourceType !== undefined) {
     params.push(filter.resourceType);
-    where.push(`resource_type = $${params.length}`);
+    where.push(`h.resource_type = $${params.length}`);
   }
   if (filter.id !== undefined) {
     params.push(filter.id);
-    where.push(`id = $${params.length}`);
+    where.push(`h.id = $${params.length}`);
   }
   if (filter.since !== undefined) {
     params.push(filter.since);
-    where.push(`last_updated >= $${params.length}::timestamptz`);
+    where.push(`h.last_updated >= $${params.length}::timestamptz`);
   }
   if (filter.at !== undefined) {
     params.push(filter.at);
-    where.push(`last_updated <= $${params.length}::timestamptz`);
+    where.push(`h.last_updated <= $${params.length}::timestamptz`);
+  }
+  if (rowFilter !== undefined) {
+    where.push(`EXISTS (SELECT 1 FROM resource r WHERE r.resource_type = h.resource_type AND r.id = h.id AND (${rowFilter('r', bindTo(params))}))`);
   }
   params.push(filter.count + 1, filter.offset);
-  const rows = await q.query<{ resource_type: string; id: string; version_id: number; ms: number; deleted: boolean; method: string; content: string }>(
-    `SELECT resource_type, id, version_id, (extract(epoch FROM last_updated) * 1000)::float8 AS ms, deleted, method, content
-       FROM resource_history ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY last_updated DESC, resource_type, id, version_id DESC
+  const rows = await q.query<{ resource_type: string; id: string; version_id: number; ms: number; deleted: boolean; method: string; content: string; compartments: string[] | null }>(
+    `SELECT h.resource_type, h.id, h.version_id, (extract(epoch FROM h.last_updated) * 1000)::float8 AS ms, h.deleted, h.method, h.content,
+            (SELECT r.compartments FROM resource r WHERE r.resource_type = h.resource_type AND r.id = h.id) AS compartments
+       FROM resource_history h ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY h.last_updated DESC, h.resource_type, h.id, h.version_id DESC
       LIMIT $${params.length - 1} OFFSET $${params.length}`,
     params,
   );
-  return rows.map((r) => ({ resourceType: r.resource_type, id: r.id, versionId: Number(r.version_id), lastUpdated: Number(r.ms), deleted: r.deleted, method: r.method, content: r.content }));
+  return rows.map((r) => ({ resourceType: r.resource_type, id: r.id, versionId: Number(r.version_id), lastUpdated: Number(r.ms), deleted: r.deleted, method: r.method, content: r.content, compartments: r.compartments ?? [] }));
 }
 
 /**

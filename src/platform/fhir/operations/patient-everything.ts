@@ -1,7 +1,6 @@
 import type { OperationDefinition } from '@medplum/fhirtypes';
 import { OperationOutcomeError, badRequest } from '../outcome.ts';
 import type { FhirResponse, OperationHandler } from '../rest.ts';
-import { findCompartment } from '../search/search.store.ts';
 
 /** Patient $everything: the patient and every resource in their compartment (https://hl7.org/fhir/R4/patient-operation-everything.html). */
 export const operation: OperationDefinition = {
@@ -59,7 +58,7 @@ export const patientEverythingHandler: OperationHandler = async ({ repo, resourc
   }
   const count = Math.min(Number(countText), repo.platform.maxPageSize);
   const offset = Number(offsetText);
-  const { rows, hasMore } = await findCompartment(repo.platform.db, id, { since, types, offset, count });
+  const { rows, hasMore } = await repo.compartment(id, { since, types, offset, count });
   const base = repo.platform.baseUrl;
   const link = (o: number): string => {
     const qs = new URLSearchParams(req.query.filter(([k]) => k !== '_offset') as [string, string][]);

@@ -1,4 +1,5 @@
 import type { Queryable } from '../../../db/index.ts';
+import type { Bind } from '../access.ts';
 import { OperationOutcomeError, badRequest } from '../outcome.ts';
 import { dateRange, toDbTime } from './dates.ts';
 import { escapeLike, normalizeString } from './normalize.ts';
@@ -22,19 +23,36 @@ export interface SearchSqlOptions {
   readonly paramId: ParamIdLookup;
   readonly baseUrl: string;
   readonly expandValueSet: ValueSetExpander;
-  /** Extra SQL condition on `r` (the access layer adds its filter here). */
-  readonly scope?: { readonly sql: string; readonly params: readonly unknown[] };
+  /**
+   * The caller's access predicate over a resource row alias (see ../access.ts). It is applied to
+   * every row a search can reach or reveal: matches, chained targets, `_has` sources, includes.
+   */
+  readonly scope?: (alias: string, bind: Bind) => string;
 }
 
 class Sql {
   readonly params: unknown[] = [];
   private aliasN = 0;
+  readonly bind: Bind = (v: unknown): string => this.p(v);
+  /**
+   * @param outer - bind into an enclosing query's parameters instead of own ones
+   * @param aliasPrefix - prefix of generated table aliases (keeps embedded SQL apart)
+   */
+  private readonly outer: Bind | undefined;
+  private readonly aliasPrefix: string;
+  constructor(outer?: Bind, aliasPrefix = '') {
+    this.outer = outer;
+    this.aliasPrefix = aliasPrefix;
+  }
   p(v: unknown): string {
+    if (this.outer !== undefined) {
+      return this.outer(v);
+    }
     this.params.push(v);
     return `$${this.params.length}`;
   }
   alias(prefix: string): string {
-    return `${prefix}${++this.aliasN}`;
+    return `${this.aliasPrefix}${prefix}${++this.aliasN}`;
   }
 }
 
@@ -58,6 +76,21 @@ export function buildWhere(req: Pick<SearchRequest, 'resourceType' | 'filters'>,
   const q = new Sql();
   const where = whereFor(q, 'r', req.resourceType, req.filters, opts);
   return { where, params: q.params };
+}
+
+/**
+ * Compiles search filters into a predicate on `alias` inside another query (the access layer's
+ * granular scopes, e.g. `patient/Observation.rs?category=laboratory`).
+ * @param alias - the resource row alias
+ * @param req - resource type and parsed filters
+ * @param opts - id lookup (its scope is not applied here)
+ * @param bind - binds values into the enclosing query
+ * @returns the predicate
+ */
+export function filterPredicate(alias: string, req: Pick<SearchRequest, 'resourceType' | 'filters'>, opts: SearchSqlOptions, bind: Bind): string {
+  const q = new Sql(bind, 'ac_');
+  const parts = req.filters.map((f) => filterSql(q, alias, req.resourceType, f, { ...opts, scope: undefined }));
+  return parts.length === 0 ? 'true' : parts.join(' AND ');
 }
 
 function whereFor(q: Sql, r: string, resourceType: string, filters: readonly Filter[], opts: SearchSqlOptions): string {
@@ -92,7 +125,7 @@ function filterSql(q: Sql, r: string, resourceType: string, f: Filter, opts: Sea
       const perTarget = f.targets.map((target, i) => `(${t}.resource_type = ${q.p(target)} AND ${filterSql(q, t, target, f.inners[i]!, opts)})`);
       const inner = perTarget.length === 1 ? perTarget[0]! : `(${perTarget.join(' OR ')})`;
       return `EXISTS (SELECT 1 FROM idx_reference ${x} JOIN resource ${t} ON ${t}.resource_type = ${x}.target_type AND ${t}.id = ${x}.target_id
-        WHERE ${x}.rid = ${r}.rid AND ${x}.param = ${q.p(opts.paramId(resourceType, f.param.code))} AND ${x}.target_type = ANY(${q.p(f.targets)}::text[]) AND NOT ${t}.deleted AND ${inner})`;
+        WHERE ${x}.rid = ${r}.rid AND ${x}.param = ${q.p(opts.paramId(resourceType, f.param.code))} AND ${x}.target_type = ANY(${q.p(f.targets)}::text[]) AND NOT ${t}.deleted AND ${inner}${scoped(q, t, opts)})`;
     }
     case 'has': {
       const x = q.alias('h');
@@ -100,7 +133,7 @@ function filterSql(q: Sql, r: string, resourceType: string, f: Filter, opts: Sea
       const inner = filterSql(q, s, f.sourceType, f.inner, opts);
       return `EXISTS (SELECT 1 FROM idx_reference ${x} JOIN resource ${s} ON ${s}.rid = ${x}.rid
         WHERE ${x}.target_id = ${r}.id AND ${x}.target_type = ${r}.resource_type AND ${x}.param = ${q.p(opts.paramId(f.sourceType, f.refParam.code))}
-          AND ${s}.resource_type = ${q.p(f.sourceType)} AND NOT ${s}.deleted AND ${inner})`;
+          AND ${s}.resource_type = ${q.p(f.sourceType)} AND NOT ${s}.deleted AND ${inner}${scoped(q, s, opts)})`;
     }
     case 'param':
       return paramSql(q, r, resourceType, f.param, f.modifier, f.values, opts);
@@ -108,6 +141,11 @@ function filterSql(q: Sql, r: string, resourceType: string, f: Filter, opts: Sea
       f satisfies never;
       throw new Error('unreachable');
   }
+}
+
+/** The access predicate on a joined row, so chains and _has cannot probe hidden data. */
+function scoped(q: Sql, alias: string, opts: SearchSqlOptions): string {
+  return opts.scope === undefined ? '' : ` AND (${opts.scope(alias, q.bind)})`;
 }
 
 function paramSql(q: Sql, r: string, resourceType: string, param: SearchParam, modifier: string | undefined, values: readonly string[], opts: SearchSqlOptions): string {
@@ -443,6 +481,14 @@ export interface ResultRow {
   readonly resourceType: string;
   readonly id: string;
   readonly content: string;
+  /** The row's patient compartments (who the data is about, for the audit trail). */
+  readonly compartments: readonly string[];
+}
+
+type Row = { rid: string; resource_type: string; id: string; content: string; compartments: string[] | null };
+
+function toRow(f: Row): ResultRow {
+  return { rid: String(f.rid), resourceType: f.resource_type, id: f.id, content: f.content, compartments: f.compartments ?? [] };
 }
 
 /**
@@ -454,12 +500,7 @@ export interface ResultRow {
  */
 export async function executeSearch(db: Queryable, req: SearchRequest, opts: SearchSqlOptions): Promise<{ rows: ResultRow[]; total: number | undefined; hasMore: boolean }> {
   const q = new Sql();
-  let where = whereFor(q, 'r', req.resourceType, req.filters, opts);
-  if (opts.scope !== undefined) {
-    const shift = q.params.length;
-    where += ` AND (${opts.scope.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + shift}`)})`;
-    q.params.push(...opts.scope.params);
-  }
+  const where = whereFor(q, 'r', req.resourceType, req.filters, opts) + scoped(q, 'r', opts);
   const orderParts: string[] = [];
   for (const s of req.sort) {
     const dir = s.descending ? 'DESC' : 'ASC';
@@ -480,12 +521,12 @@ export async function executeSearch(db: Queryable, req: SearchRequest, opts: Sea
   if (req.summary !== 'count' && req.count > 0) {
     const limit = q.p(req.count + 1);
     const offset = q.p(req.offset);
-    const found = await db.query<{ rid: string; resource_type: string; id: string; content: string }>(
-      `SELECT r.rid::text AS rid, r.resource_type, r.id, r.content FROM resource r WHERE ${where} ORDER BY ${orderParts.join(', ')} LIMIT ${limit} OFFSET ${offset}`,
+    const found = await db.query<Row>(
+      `SELECT r.rid::text AS rid, r.resource_type, r.id, r.content, r.compartments FROM resource r WHERE ${where} ORDER BY ${orderParts.join(', ')} LIMIT ${limit} OFFSET ${offset}`,
       q.params,
     );
     hasMore = found.length > req.count;
-    rows = found.slice(0, req.count).map((f) => ({ rid: String(f.rid), resourceType: f.resource_type, id: f.id, content: f.content }));
+    rows = found.slice(0, req.count).map(toRow);
     q.params.length -= 2;
   }
   let total: number | undefined;
@@ -533,23 +574,16 @@ export async function findIncludes(db: Queryable, rids: readonly string[], specs
     const target = s.targetType === undefined ? 'true' : `t.resource_type = ${q.p(s.targetType)}`;
     return `(${src} AND ${param} AND ${target})`;
   });
-  let scope = '';
-  if (opts.scope !== undefined) {
-    const shift = q.params.length + 1;
-    scope = ` AND (${opts.scope.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + shift}`).replace(/\br\./g, 't.')})`;
-  }
   const ridParam = q.p(rids);
-  if (opts.scope !== undefined) {
-    q.params.push(...opts.scope.params);
-  }
-  const rows = await db.query<{ rid: string; resource_type: string; id: string; content: string }>(
-    `SELECT DISTINCT t.rid::text AS rid, t.resource_type, t.id, t.content
+  const scope = scoped(q, 't', opts);
+  const rows = await db.query<Row>(
+    `SELECT DISTINCT t.rid::text AS rid, t.resource_type, t.id, t.content, t.compartments
        FROM idx_reference x JOIN resource s ON s.rid = x.rid
        JOIN resource t ON t.resource_type = x.target_type AND t.id = x.target_id
       WHERE x.rid = ANY(${ridParam}::bigint[]) AND x.grp = 0 AND (${ors.join(' OR ')}) AND NOT t.deleted${scope}`,
     q.params,
   );
-  return rows.map((f) => ({ rid: String(f.rid), resourceType: f.resource_type, id: f.id, content: f.content }));
+  return rows.map(toRow);
 }
 
 /**
@@ -572,21 +606,16 @@ export async function findRevIncludes(db: Queryable, targets: readonly { resourc
   });
   const types = q.p(targets.map((t) => t.resourceType));
   const ids = q.p(targets.map((t) => t.id));
-  let scope = '';
-  if (opts.scope !== undefined) {
-    const shift = q.params.length;
-    scope = ` AND (${opts.scope.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + shift}`).replace(/\br\./g, 's.')})`;
-    q.params.push(...opts.scope.params);
-  }
-  const rows = await db.query<{ rid: string; resource_type: string; id: string; content: string }>(
-    `SELECT DISTINCT s.rid::text AS rid, s.resource_type, s.id, s.content
+  const scope = scoped(q, 's', opts);
+  const rows = await db.query<Row>(
+    `SELECT DISTINCT s.rid::text AS rid, s.resource_type, s.id, s.content, s.compartments
        FROM (SELECT * FROM unnest(${types}::text[], ${ids}::text[]) AS u(rt, id)) u
        JOIN idx_reference x ON x.target_id = u.id AND x.target_type = u.rt
        JOIN resource s ON s.rid = x.rid
       WHERE x.grp = 0 AND (${ors.join(' OR ')}) AND NOT s.deleted${scope}`,
     q.params,
   );
-  return rows.map((f) => ({ rid: String(f.rid), resourceType: f.resource_type, id: f.id, content: f.content }));
+  return rows.map(toRow);
 }
 
 /**
@@ -600,25 +629,25 @@ export async function findCompartment(
   db: Queryable,
   patientId: string,
   filter: { since?: string; types?: readonly string[]; offset: number; count: number },
+  scope?: (alias: string, bind: Bind) => string,
 ): Promise<{ rows: ResultRow[]; hasMore: boolean }> {
-  const params: unknown[] = [[`Patient/${patientId}`], patientId];
-  let where = `(r.compartments @> $1::text[] OR (r.resource_type = 'Patient' AND r.id = $2)) AND NOT r.deleted`;
+  const q = new Sql();
+  let where = `(r.compartments @> ${q.p([`Patient/${patientId}`])}::text[] OR (r.resource_type = 'Patient' AND r.id = ${q.p(patientId)})) AND NOT r.deleted`;
   if (filter.since !== undefined) {
-    params.push(filter.since);
-    where += ` AND r.last_updated >= $${params.length}::timestamptz`;
+    where += ` AND r.last_updated >= ${q.p(filter.since)}::timestamptz`;
   }
   if (filter.types !== undefined) {
-    params.push(filter.types);
-    where += ` AND r.resource_type = ANY($${params.length}::text[])`;
+    where += ` AND r.resource_type = ANY(${q.p(filter.types)}::text[])`;
   }
-  params.push(filter.count + 1, filter.offset);
-  const rows = await db.query<{ rid: string; resource_type: string; id: string; content: string }>(
-    `SELECT r.rid::text AS rid, r.resource_type, r.id, r.content FROM resource r WHERE ${where}
-      ORDER BY (r.resource_type = 'Patient') DESC, r.rid LIMIT $${params.length - 1} OFFSET $${params.length}`,
-    params,
+  if (scope !== undefined) {
+    where += ` AND (${scope('r', q.bind)})`;
+  }
+  const limit = q.p(filter.count + 1);
+  const offset = q.p(filter.offset);
+  const rows = await db.query<Row>(
+    `SELECT r.rid::text AS rid, r.resource_type, r.id, r.content, r.compartments FROM resource r WHERE ${where}
+      ORDER BY (r.resource_type = 'Patient') DESC, r.rid LIMIT ${limit} OFFSET ${offset}`,
+    q.params,
   );
-  return {
-    rows: rows.slice(0, filter.count).map((f) => ({ rid: String(f.rid), resourceType: f.resource_type, id: f.id, content: f.content })),
-    hasMore: rows.length > filter.count,
-  };
+  return { rows: rows.slice(0, filter.count).map(toRow), hasMore: rows.length > filter.count };
 }
