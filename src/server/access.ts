@@ -258,7 +258,7 @@ export class FhirAccess {
       guard.retitle('break-glass', 'E');
       const grant = await repo.transaction(async (tx) => {
         const row = await this.policy.startBreakGlass(principal, tx, id, reason, reasonText, minutes);
-        guard.touched('Patient', id, [`Patient/${id}`], true);
+        guard.touched('Patient', id, [`Patient/${id}`]);
         return row;
       });
       const out: Parameters = {

@@ -31,8 +31,8 @@ export interface AccessGuard {
    * the caller may never make, 404 when the stored resource is out of the caller's reach.
    */
   checkWrite(q: Queryable, op: 'c' | 'u' | 'd', resourceType: string, before: readonly string[] | undefined, after: readonly string[] | undefined, resource?: Resource): Promise<void>;
-  /** Notes data that left (`disclosed`) or was asked for and refused, for the audit record. */
-  touched(resourceType: string, id: string, compartments: readonly string[], disclosed: boolean): void;
+  /** Notes data that left, or was asked for and refused, for the audit record. */
+  touched(resourceType: string, id: string, compartments: readonly string[]): void;
   /** Runs inside the outermost write transaction just before it commits (the audit row goes here). */
   beforeCommit(tx: Queryable): Promise<void>;
   /** Runs when that transaction did not commit. */

@@ -117,7 +117,7 @@ export class FhirRepository {
     }
     const hidden = await findCurrent(q, resourceType, id);
     if (hidden !== undefined) {
-      this.access.touched(resourceType, id, hidden.compartments, false);
+      this.access.touched(resourceType, id, hidden.compartments);
     }
   }
 
@@ -149,7 +149,7 @@ export class FhirRepository {
     if (v.deleted) {
       throw new OperationOutcomeError(gone(`${resourceType}/${id} was deleted`));
     }
-    this.access?.touched(resourceType, id, v.compartments, true);
+    this.access?.touched(resourceType, id, v.compartments);
     return { resourceType, id, versionId: v.versionId, lastUpdated: v.lastUpdated, content: v.content };
   }
 
@@ -173,7 +173,7 @@ export class FhirRepository {
     }
     if (this.access !== undefined) {
       const cur = await findCurrent(this.db, resourceType, id);
-      this.access.touched(resourceType, id, cur?.compartments ?? [], true);
+      this.access.touched(resourceType, id, cur?.compartments ?? []);
     }
     if (v.deleted) {
       throw new OperationOutcomeError(gone(`${resourceType}/${id} version ${versionId} is a deletion`));
@@ -310,7 +310,7 @@ export class FhirRepository {
       if (current === undefined || current.deleted) {
         return false;
       }
-      this.access?.touched(resourceType, id, current.compartments, true);
+      this.access?.touched(resourceType, id, current.compartments);
       const now = new Date().toISOString();
       await insertVersions(tx, [
         { resourceType, id, versionId: current.versionId + 1, lastUpdated: now, deleted: true, method: 'DELETE', content: '', compartments: [], index: undefined },
@@ -432,7 +432,7 @@ export class FhirRepository {
     }
     if (this.access !== undefined) {
       for (const r of [...rows, ...included]) {
-        this.access.touched(r.resourceType, r.id, r.compartments, true);
+        this.access.touched(r.resourceType, r.id, r.compartments);
       }
     }
     return { request: req, matches: rows, included, total, hasMore };
@@ -448,7 +448,7 @@ export class FhirRepository {
     const res = await findCompartment(this.db, patientId, filter, this.rowFilter);
     if (this.access !== undefined) {
       for (const r of res.rows) {
-        this.access.touched(r.resourceType, r.id, r.compartments, true);
+        this.access.touched(r.resourceType, r.id, r.compartments);
       }
     }
     return res;
@@ -475,7 +475,7 @@ export class FhirRepository {
     const entries = rows.slice(0, filter.count);
     if (this.access !== undefined) {
       for (const e of entries) {
-        this.access.touched(e.resourceType, e.id, e.compartments, true);
+        this.access.touched(e.resourceType, e.id, e.compartments);
       }
     }
     return { entries, hasMore: rows.length > filter.count };
@@ -663,7 +663,7 @@ export class FhirRepository {
     if (this.access !== undefined) {
       const before = current === undefined || current.deleted ? undefined : current.compartments;
       await this.access.checkWrite(tx, before === undefined ? 'c' : 'u', r.resourceType, before, compartments, r);
-      this.access.touched(r.resourceType, id, [...new Set([...compartments, ...(before ?? [])])], true);
+      this.access.touched(r.resourceType, id, [...new Set([...compartments, ...(before ?? [])])]);
     }
     const write: VersionWrite = {
       resourceType: r.resourceType,
