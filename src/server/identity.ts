@@ -61,7 +61,6 @@ function withBody(raw: IncomingMessage, body: Buffer): RawRequest {
  */
 export async function mountIdentity(app: FastifyInstance, identity: IdentityService): Promise<void> {
   const { provider } = identity;
-  const callback = provider.callback();
   const prefix = new URL(identity.issuer).pathname;
   const base = new URL(identity.baseUrl);
   const revocationPath = `${prefix}/token/revocation`;
@@ -89,6 +88,8 @@ export async function mountIdentity(app: FastifyInstance, identity: IdentityServ
     }
   });
 
+  // Koa composes the middleware when the callback is made: after every provider.use above.
+  const callback = provider.callback();
   const forward = (raw: RawRequest, reply: FastifyReply, innerUrl: string): void => {
     reply.hijack();
     const original = raw.url ?? '/';
@@ -109,7 +110,7 @@ export async function mountIdentity(app: FastifyInstance, identity: IdentityServ
     const handler = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
       const raw = req.raw as RawRequest;
       const url = raw.url ?? '/';
-      const path = url.split('?')[0];
+      const path = url.split('?')[0] ?? url;
       let target = raw;
       if (req.method === 'POST' && (path === revocationPath || path === introspectionPath)) {
         const body = await readBody(raw);
@@ -130,7 +131,17 @@ export async function mountIdentity(app: FastifyInstance, identity: IdentityServ
         target.dsdAccessToken = claims;
         Object.assign(target, { dsdRawToken: token });
       }
-      forward(target, reply, url.slice(prefix.length) || '/');
+      if (req.method === 'GET' && path === `${prefix}/auth`) {
+        // OpenID Connect drops offline_access unless prompt=consent is asked for; SMART apps ask
+        // for offline_access without it, and every login here ends in explicit login and consent.
+        // See: https://openid.net/specs/openid-connect-core-1_0.html#OfflineAccess
+        const q = new URLSearchParams(url.slice(path.length + 1));
+        if ((q.get('scope') ?? '').split(' ').includes('offline_access') && !q.has('prompt')) {
+          q.set('prompt', 'consent');
+          raw.url = `${path}?${q.toString()}`;
+        }
+      }
+      forward(target, reply, (raw.url ?? url).slice(prefix.length) || '/');
     };
     scope.route({ method: [...METHODS], url: prefix, handler, exposeHeadRoute: false });
     scope.route({ method: [...METHODS], url: `${prefix}/*`, handler, exposeHeadRoute: false });

@@ -198,8 +198,9 @@ export function createProvider(o: ProviderOptions): Provider {
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      introspection: { enabled: true },
-      revocation: { enabled: true },
+      // A client revokes and introspects only tokens issued to itself.
+      introspection: { enabled: true, allowedPolicy: (_ctx, client, token) => Promise.resolve(token.clientId === client.clientId) },
+      revocation: { enabled: true, allowedPolicy: (_ctx, client, token) => Promise.resolve(token.clientId === client.clientId) },
       registration: { enabled: true, initialAccessToken: false, issueRegistrationAccessToken: false },
       userinfo: { enabled: false },
       rpInitiatedLogout: { enabled: true },
