@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load.ts';
 import { openDatabase } from '../db/index.ts';
-import { checkAuthorizationId, checkCpr, checkSor } from '../platform/identifiers/index.ts';
 import { seedCommand } from '../platform/population/index.ts';
 import { startServer } from '../server/main.ts';
+import { clientCommand, tokenCommand } from './identity.ts';
 import { loadValidator } from '../server/validator.ts';
 
 const USAGE = `dsd — Digital Sundhed Danmark platform
@@ -14,8 +14,13 @@ Usage:
   dsd seed --citizens N [--seed S]
                        load the reference data and add N synthetic citizens (deterministic for
                        a seed, default 1); stop the server first when using the embedded database
-  dsd token --system | --citizen CPR | --practitioner AUTHID --org SOR
-                       a bearer token for the local development instance (not yet available)
+  dsd token --dev-system [--scope S] [--url U]
+                       a backend (system) access token from the running development server,
+                       with the development client whose key the server keeps in DSD_DATA_DIR
+  dsd token --client ID --key JWK-FILE --scope S [--url U] [--json]
+                       client_credentials with a signed client assertion (SMART Backend Services)
+  dsd client add --id ID --jwks-file FILE --scope "system/Observation.rs …" [--name N]
+                       register a backend client (operator; stop an embedded-database server first)
   dsd help             this text
 
 Environment:
@@ -24,6 +29,8 @@ Environment:
   DATABASE_URL    use this PostgreSQL server instead of the embedded database
   DSD_SEED_DEMO   false: do not seed demo data on start (default true, false in production)
 `;
+
+const io = { stdout: (s: string): void => void process.stdout.write(s), stderr: (s: string): void => void process.stderr.write(s) };
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command = 'serve'] = argv;
@@ -60,30 +67,10 @@ async function main(argv: readonly string[]): Promise<number> {
       }
       return 0;
     }
-    case 'token': {
-      const { values } = parseArgs({ args: argv.slice(1), options: { system: { type: 'boolean' }, citizen: { type: 'string' }, practitioner: { type: 'string' }, org: { type: 'string' } } });
-      const config = loadConfig(process.env);
-      if (config.production) {
-        process.stderr.write('dsd token is a development tool and is refused when NODE_ENV=production.\n');
-        return 1;
-      }
-      const kinds = [values.system === true, values.citizen !== undefined, values.practitioner !== undefined].filter(Boolean).length;
-      const problem =
-        kinds !== 1 ? 'give exactly one of --system, --citizen CPR or --practitioner AUTHID --org SOR'
-        : values.citizen !== undefined && !checkCpr(values.citizen).ok ? `"${values.citizen}" is not a CPR number`
-        : values.practitioner !== undefined && (values.org === undefined || !checkSor(values.org).ok) ? '--practitioner needs --org with the SOR code of the organisation'
-        : values.practitioner !== undefined && !checkAuthorizationId(values.practitioner).ok ? `"${values.practitioner}" is not an authorisation id`
-        : undefined;
-      if (problem !== undefined) {
-        process.stderr.write(`dsd token: ${problem}.\n\n${USAGE}`);
-        return 2;
-      }
-      process.stderr.write(
-        'No token issued: bearer tokens become available with the identity service (OAuth), which has not landed yet.\n' +
-          'Until then the development API is open: call it without an Authorization header.\n',
-      );
-      return 2;
-    }
+    case 'token':
+      return tokenCommand(argv.slice(1), loadConfig(process.env), io);
+    case 'client':
+      return clientCommand(argv.slice(1), loadConfig(process.env), io);
     case 'help':
     case '--help':
     case '-h':
