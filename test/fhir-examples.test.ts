@@ -107,10 +107,19 @@ const KNOWN_INVALID: Readonly<Record<string, KnownRejection>> = {
  */
 const VALIDATOR_FALSE_POSITIVES: Readonly<Record<string, KnownRejection>> = {};
 
+const AUDIT_ONLY: KnownRejection = {
+  reason: 'Audit records are written by the platform itself',
+  why: 'AuditEvent is the audit trail the platform writes for every access (docs/audit.md); no client may create or change it',
+};
+
 /** Valid examples refused by a deliberate server limit rather than for being invalid. */
 const SERVER_LIMITS: Readonly<Record<string, KnownRejection>> = {
   'Bundle-dataelements.json': { reason: 'larger than', why: 'a 20 MB collection: over the request body limit (16 MiB by default, DSD_MAX_BODY_BYTES), so never validated' },
   'Bundle-resources.json': { reason: 'larger than', why: 'a 35 MB collection: over the request body limit (16 MiB by default, DSD_MAX_BODY_BYTES), so never validated' },
+  ...Object.fromEntries(
+    ['disclosure', 'error', 'login', 'logout', 'media', 'pixQuery', 'rest', 'search'].map((n) => [`AuditEvent-example-${n}.json`, AUDIT_ONLY]),
+  ),
+  'AuditEvent-example.json': AUDIT_ONLY,
 };
 
 /** Minimal content that makes a stub of these types valid (required elements of R4). */

@@ -510,7 +510,7 @@ describe('CapabilityStatement', () => {
     }
     assert.equal((await t.request('GET', `/fhir/Patient/${id}`)).status, 410);
     const ops = pat.operation.map((o) => o.name).sort();
-    assert.deepEqual(ops, ['everything', 'validate']);
+    assert.deepEqual(ops, ['everything', 'vaerdispring', 'validate']);
     const system = await t.request('GET', '/fhir/_history?_count=1');
     assert.equal(system.status, 200);
     const batch = await t.request('POST', '/fhir', { resourceType: 'Bundle', type: 'batch', entry: [{ request: { method: 'GET', url: 'metadata' } }] });

@@ -8,6 +8,7 @@ import { openDatabase } from '../src/db/index.ts';
 import { buildApp } from '../src/server/app.ts';
 import type { ResourceValidator } from '../src/platform/fhir/platform.ts';
 import { loadValidator } from '../src/server/validator.ts';
+import { systemToken } from './auth-support.ts';
 
 /**
  * Test support: each test file gets its own database (a fresh in-memory PGlite, or a fresh
@@ -82,12 +83,29 @@ export interface TestResponse {
  * @param options - validator on/off
  * @returns the app
  */
-export async function createTestApp(options: { validate?: boolean } = {}): Promise<TestApp> {
+export async function createTestApp(options: { validate?: boolean; auth?: 'system' | 'none' } = {}): Promise<TestApp> {
   const tdb = await createTestDatabase();
   const validator = options.validate === false ? undefined : await sharedValidator();
   const app = await buildApp(loadTestConfig(), tdb.db, { validator });
+  // Tests of the FHIR platform itself run as a backend system with every system scope, with a
+  // real token from the real token endpoint; a request that names its own Authorization keeps it.
+  // System tokens live 15 minutes; a long test file gets a fresh one after 10.
+  let systemBearer: { token: string; at: number } | undefined;
+  const bearer = async (): Promise<string> => {
+    if (systemBearer === undefined || Date.now() - systemBearer.at > 10 * 60_000) {
+      systemBearer = { token: await systemToken(testApp, 'system/*.cruds'), at: Date.now() };
+    }
+    return systemBearer.token;
+  };
+  if (options.auth !== 'none') {
+    app.addHook('onRequest', async (req) => {
+      if (req.url.startsWith('/fhir') && req.headers.authorization === undefined) {
+        req.headers.authorization = `Bearer ${await bearer()}`;
+      }
+    });
+  }
   await app.ready();
-  return {
+  const testApp: TestApp = {
     app,
     db: tdb.db,
     async request(method, url, body, headers = {}): Promise<TestResponse> {
@@ -111,6 +129,7 @@ export async function createTestApp(options: { validate?: boolean } = {}): Promi
       await tdb.close();
     },
   };
+  return testApp;
 }
 
 /**

@@ -24,11 +24,20 @@ import { initFhirPlatform } from '../platform/fhir/platform.ts';
 import { FhirRepository } from '../platform/fhir/repo.ts';
 import type { FhirRequest, FhirResponse, OperationHandler, RestOptions } from '../platform/fhir/rest.ts';
 import { handleRequest } from '../platform/fhir/rest.ts';
+import { initIdentity } from '../platform/identity/index.ts';
+import { mountIdentity } from './identity.ts';
+import type { AccessPolicyOptions } from '../platform/access/policy.ts';
+import { AccessPolicy } from '../platform/access/policy.ts';
+import { AuditLog } from '../platform/audit/service.ts';
+import type { RequestFacts } from '../platform/access/guard.ts';
+import { FhirAccess, breakGlassOperation, describeInteraction } from './access.ts';
 
 /** Optional parts the caller can supply (tests and the CLI share one validator). */
 export interface AppDeps {
   readonly validator?: ResourceValidator;
   readonly platform?: FhirPlatform;
+  /** Access policy windows (tests shorten them). */
+  readonly accessOptions?: AccessPolicyOptions;
 }
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
@@ -46,6 +55,11 @@ export async function buildApp(config: Config, db: Database, deps: AppDeps = {})
     deps.platform ??
     (await initFhirPlatform({ db, baseUrl: `${config.baseUrl}/fhir`, defaultPageSize: config.defaultPageSize, maxPageSize: config.maxPageSize, validator: deps.validator }));
   const repo = new FhirRepository(platform);
+  const policy = await AccessPolicy.init(platform, deps.accessOptions);
+  const audit = new AuditLog(db);
+  audit.startRetentionJob();
+  const identity = await initIdentity({ db, config, repo });
+  const access = new FhirAccess(policy, identity, audit);
 
   // Patient $everything
   // Resource $validate
@@ -54,6 +68,7 @@ export async function buildApp(config: Config, db: Database, deps: AppDeps = {})
     [everything.operation, everything.patientEverythingHandler],
     [validate.operation, validate.validateHandler],
     [reindex.operation, reindex.reindexHandler],
+    [breakGlassOperation, access.breakGlassHandler()],
   ];
   const operations = new Map(operationList.map(([d, h]) => [`$${d.code ?? ''}`, h]));
   let capabilityCache: string | undefined;
@@ -78,6 +93,8 @@ export async function buildApp(config: Config, db: Database, deps: AppDeps = {})
 
   // A background ANALYZE must finish before the caller closes the database.
   app.addHook('onClose', async () => {
+    await identity.close();
+    await audit.close();
     await platform.stats.idle();
   });
   app.removeAllContentTypeParsers();
@@ -130,6 +147,10 @@ export async function buildApp(config: Config, db: Database, deps: AppDeps = {})
         req.log.error({ err, requestId: req.id }, 'request failed');
       }
     }
+    if (getStatus(outcome) === 401) {
+      const text = outcome.issue?.[0]?.details?.text ?? '';
+      void reply.header('www-authenticate', `Bearer realm="${config.baseUrl}/fhir", error="invalid_token", error_description="${text.replace(/["\\]/g, "'")}"`);
+    }
     void reply.status(getStatus(outcome)).header('content-type', FHIR_JSON).send(JSON.stringify(outcome));
   });
   app.setNotFoundHandler((req, reply) => {
@@ -143,6 +164,9 @@ export async function buildApp(config: Config, db: Database, deps: AppDeps = {})
   app.get('/healthz', (_req, reply) => {
     void reply.send({ status: 'ok', database: db.dialect });
   });
+
+  // Identity service (OAuth 2.0 / OpenID Connect / SMART App Launch), see docs/identity.md.
+  await mountIdentity(app, identity);
 
   const fhirHandler = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const rawUrl = req.raw.url ?? '/';
@@ -195,12 +219,44 @@ export async function buildApp(config: Config, db: Database, deps: AppDeps = {})
       ifModifiedSince: header('if-modified-since'),
       prefer: header('prefer'),
     };
-    let res: FhirResponse;
-    if (path === '' && method === 'POST') {
-      res = { status: 200, body: await processBundle(repo, body, rest, fhirReq.prefer) };
-    } else {
-      res = await handleRequest(repo, fhirReq, rest);
+    if ((method === 'GET' || method === 'HEAD') && path === 'metadata') {
+      // The CapabilityStatement is public: clients read it before they log in.
+      send(reply, await handleRequest(repo, fhirReq, rest), method === 'HEAD');
+      return;
     }
+    const facts: RequestFacts = {
+      ...describeInteraction(method, path, body),
+      query: query.length === 0 ? undefined : new URLSearchParams(query.filter(([k]) => k !== '_format')).toString(),
+      requestId: req.id,
+      sourceAddress: req.ip,
+    };
+    let principal;
+    try {
+      principal = await access.authenticate(req);
+    } catch (err) {
+      await access.recordRefused(facts, err instanceof OperationOutcomeError ? (err.outcome.issue?.[0]?.details?.text ?? 'refused') : 'refused');
+      throw err;
+    }
+    if (path === 'AuditEvent' || path.startsWith('AuditEvent/')) {
+      send(reply, await access.auditRequest(principal, method, path, query), method === 'HEAD');
+      return;
+    }
+    const guard = access.guard(principal, facts);
+    const scoped = repo.withAccess(guard);
+    let res: FhirResponse;
+    try {
+      if (path === '' && method === 'POST') {
+        res = { status: 200, body: await processBundle(scoped, body, rest, fhirReq.prefer) };
+      } else {
+        res = await handleRequest(scoped, fhirReq, rest);
+      }
+    } catch (err) {
+      const outcome = err instanceof OperationOutcomeError ? err.outcome : undefined;
+      await guard.finish(outcome === undefined ? 500 : getStatus(outcome), outcome?.issue?.[0]?.details?.text ?? 'server error');
+      throw err;
+    }
+    // No data leaves without its audit record: if it cannot be written, the request fails.
+    await guard.finish(res.status);
     send(reply, res, method === 'HEAD');
   };
   app.route({ method: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'], url: '/fhir', handler: fhirHandler, exposeHeadRoute: false });

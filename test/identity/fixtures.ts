@@ -15,7 +15,7 @@ export const AUTH_ID = { gp: '5DTXC', operator: 'OPS-0001' } as const;
  * @returns the app
  */
 export async function createIdentityTestApp(): Promise<TestApp> {
-  const t = await createTestApp({ validate: false });
+  const t = await createTestApp({ validate: false, auth: 'none' });
   const platform = await initFhirPlatform({ db: t.db, baseUrl: 'http://localhost/fhir', defaultPageSize: 20, maxPageSize: 1000 });
   const repo = new FhirRepository(platform);
   await loadReferenceData(repo);

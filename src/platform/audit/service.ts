@@ -532,7 +532,7 @@ function toInsert(e: AuditInput): AuditInsert {
     action: e.action,
     interaction: e.interaction,
     outcome,
-    outcomeText: e.outcomeText ?? null,
+    outcomeText: storable(e.outcomeText),
     agentKind: e.agent.kind,
     agentRef: e.agent.ref ?? null,
     agentName: e.agent.name ?? null,
@@ -546,14 +546,22 @@ function toInsert(e: AuditInput): AuditInsert {
     requestId: e.requestId ?? null,
     sourceAddress: e.sourceAddress ?? null,
     patientIds: [...new Set(patientIds)],
-    resourceRefs: [...(e.resourceRefs ?? [])],
-    query: e.query ?? null,
+    resourceRefs: (e.resourceRefs ?? []).map((r) => storable(r) ?? ''),
+    query: storable(e.query),
   };
   // Min Log shows look-ups by health professionals and systems; a citizen's own look-ups and
   // those made as a proxy (parent, power of attorney) are not shown.
   const citizenVisible = e.agent.kind !== 'citizen' && e.hiddenFromCitizen !== true;
   const alerts = e.interaction === 'break-glass' ? ['break-glass'] : [];
   return { row, citizenVisible, alerts };
+}
+
+/**
+ * Text from a refused request as the database can store it: NUL and lone surrogates (which
+ * PostgreSQL text cannot hold) become U+FFFD, so the refusal is still recorded.
+ */
+function storable(s: string | undefined): string | null {
+  return s === undefined ? null : s.replace(/\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
 }
 
 /**

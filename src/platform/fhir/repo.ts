@@ -532,7 +532,8 @@ export class FhirRepository {
   // ---------------------------------------------------------------- internals
 
   private sqlOptions(): SearchSqlOptions {
-    return { paramId: (rt, code) => this.platform.paramId(rt, code), baseUrl: this.platform.baseUrl, expandValueSet: this.platform.expandValueSet };
+    const scope = this.rowFilter;
+    return { paramId: (rt, code) => this.platform.paramId(rt, code), baseUrl: this.platform.baseUrl, expandValueSet: this.platform.expandValueSet, ...(scope === undefined ? {} : { scope }) };
   }
 
   private checkType(resourceType: string): void {
