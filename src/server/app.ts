@@ -148,8 +148,11 @@ export async function buildApp(config: Config, db: Database, deps: AppDeps = {})
       }
     }
     if (getStatus(outcome) === 401) {
-      const text = outcome.issue?.[0]?.details?.text ?? '';
-      void reply.header('www-authenticate', `Bearer realm="${config.baseUrl}/fhir", error="invalid_token", error_description="${text.replace(/["\\]/g, "'")}"`);
+      // RFC 6750 section 3: no error code when the request had no credentials at all. Header
+      // values are ASCII; the full text is in the OperationOutcome.
+      const realm = `Bearer realm="${config.baseUrl}/fhir"`;
+      const text = (outcome.issue?.[0]?.details?.text ?? '').replace(/…/g, '...').replace(/[^\x20-\x7e]|["\\]/g, "'");
+      void reply.header('www-authenticate', req.headers.authorization === undefined ? realm : `${realm}, error="invalid_token", error_description="${text}"`);
     }
     void reply.status(getStatus(outcome)).header('content-type', FHIR_JSON).send(JSON.stringify(outcome));
   });

@@ -97,7 +97,8 @@ function blockingPatients(p: ProfessionalParty, ids: AccessParamIds, bind: Bind)
  * What a professional reaches, as a predicate on row `r`: shared reference data, or data of a
  * patient they have a treatment relation with (or værdispring for), minus what the patient
  * blocked for them. A patient's own Patient resource stays visible despite a block, so the
- * professional can find the patient and use værdispring; the data is hidden.
+ * professional can find the patient and use værdispring; the data is hidden. The blocks
+ * themselves (spærring Consents) are the citizen's own and never shown to professionals.
  * @param r - the resource row alias
  * @param p - the professional
  * @param ids - parameter ids
@@ -113,7 +114,8 @@ export function professionalReach(r: string, p: ProfessionalParty, ids: AccessPa
   return `(${r}.resource_type = ANY(${bind(sharedTypes)}::text[])
     OR (${r}.compartments && ARRAY(${relatedPatients(p, ids, bind)})
       AND NOT (${r}.resource_type <> 'Patient' AND ${r}.compartments && ARRAY(${blockingPatients(p, ids, bind)}))
-      AND NOT (${r}.resource_type <> 'Patient' AND ${periodBlock})))`;
+      AND NOT (${r}.resource_type <> 'Patient' AND ${periodBlock})
+      AND NOT (${r}.resource_type = 'Consent' AND EXISTS (SELECT 1 FROM idx_token ac_kb WHERE ac_kb.rid = ${r}.rid AND ac_kb.param = ${bind(ids.consentCategory)} AND ac_kb.system = ${bind(SPAERRING_SYSTEM)}))))`;
 }
 
 /**

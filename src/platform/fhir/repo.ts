@@ -663,8 +663,9 @@ export class FhirRepository {
     const compartments = this.compartmentsOf(r, rows);
     if (this.access !== undefined) {
       const before = current === undefined || current.deleted ? undefined : current.compartments;
-      await this.access.checkWrite(tx, before === undefined ? 'c' : 'u', r.resourceType, before, compartments, r);
+      // Noted first, so a refused write is audited with the patients it tried to reach.
       this.access.touched(r.resourceType, id, [...new Set([...compartments, ...(before ?? [])])]);
+      await this.access.checkWrite(tx, before === undefined ? 'c' : 'u', r.resourceType, before, compartments, r);
     }
     const write: VersionWrite = {
       resourceType: r.resourceType,
