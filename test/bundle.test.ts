@@ -481,3 +481,18 @@ describe('batch', () => {
     assert.deepEqual(await countRows(t.db), before);
   });
 });
+
+describe('reads inside Bundles', () => {
+  test('history, vread, $everything and $validate entries read inside the Bundle\'s own transaction', async () => {
+    const p = await t.request('POST', '/fhir/Patient', { resourceType: 'Patient', name: [{ family: 'Historik' }] });
+    assert.equal(p.status, 201, p.text);
+    const id = p.body.id as string;
+    const urls = ['_history?_count=1', 'Patient/_history?_count=1', `Patient/${id}/_history`, `Patient/${id}/_history/1`, `Patient/${id}/$everything`, `Patient/${id}/$validate`];
+    for (const type of ['transaction', 'batch']) {
+      const res = await t.request('POST', '/fhir', { resourceType: 'Bundle', type, entry: urls.map((url) => ({ request: { method: 'GET', url } })) });
+      assert.equal(res.status, 200, `${type}: ${res.text.slice(0, 300)}`);
+      const statuses = (res.body.entry as { response: { status: string } }[]).map((e) => e.response.status.slice(0, 3));
+      assert.deepEqual(statuses, urls.map(() => '200'), type);
+    }
+  });
+});

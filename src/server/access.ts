@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+import type { Queryable } from '../db/index.ts';
 import type { OperationDefinition, Parameters } from '@medplum/fhirtypes';
 import type { AccessAuditEvent, AuditSink, RequestFacts } from '../platform/access/guard.ts';
 import { RequestGuard } from '../platform/access/guard.ts';
@@ -231,17 +232,17 @@ export class FhirAccess {
 
   /** @returns the handler of `Patient/{id}/$vaerdispring` (POST starts, GET checks) */
   breakGlassHandler(): OperationHandler {
-    return async ({ repo, id, params, req }): Promise<FhirResponse> => {
+    return async ({ repo, id, params, req, q }): Promise<FhirResponse> => {
       const guard = repo.access;
       if (!(guard instanceof RequestGuard) || guard.principal.kind !== 'professional' || id === undefined) {
         throw new OperationOutcomeError(forbidden('Værdispring is for authorised health professionals, on a patient: POST /fhir/Patient/{id}/$vaerdispring'));
       }
       const principal = guard.principal;
-      if (!(await this.policy.patientExists(id))) {
+      if (!(await this.policy.patientExists(id, q))) {
         throw new OperationOutcomeError(notFound(`Patient/${id} was not found`));
       }
       if (req.method === 'GET') {
-        const blocks = await this.policy.blocksFor(principal, id);
+        const blocks = await this.policy.blocksFor(principal, id, q);
         const out: Parameters = { resourceType: 'Parameters', parameter: [{ name: 'blocked', valueBoolean: blocks.length > 0 }, ...blocks.map((b) => ({ name: 'kind', valueCode: b }))] };
         return { status: 200, body: JSON.stringify(out) };
       }
@@ -256,11 +257,13 @@ export class FhirAccess {
       }
       const minutes = one('minutes') === undefined ? this.policy.options.breakGlassMinutes : Number(one('minutes'));
       guard.retitle('break-glass', 'E');
-      const grant = await repo.transaction(async (tx) => {
+      const start = async (tx: Queryable): Promise<Awaited<ReturnType<AccessPolicy['startBreakGlass']>>> => {
         const row = await this.policy.startBreakGlass(principal, tx, id, reason, reasonText, minutes);
         guard.touched('Patient', id, [`Patient/${id}`]);
         return row;
-      });
+      };
+      // Inside a Bundle the entry shares the Bundle's transaction.
+      const grant = q === undefined ? await repo.transaction(start) : await start(q);
       const out: Parameters = {
         resourceType: 'Parameters',
         parameter: [

@@ -351,8 +351,8 @@ export class AccessPolicy {
    * @param patientId - a patient id
    * @returns whether the patient exists (not deleted), whoever may see them
    */
-  async patientExists(patientId: string): Promise<boolean> {
-    const v = await findCurrent(this.platform.db, 'Patient', patientId);
+  async patientExists(patientId: string, q: Queryable = this.platform.db): Promise<boolean> {
+    const v = await findCurrent(q, 'Patient', patientId);
     return v !== undefined && !v.deleted;
   }
 
@@ -362,11 +362,11 @@ export class AccessPolicy {
    * @param patientId - the patient
    * @returns the kinds of block in force
    */
-  async blocksFor(p: Principal, patientId: string): Promise<BlockKind[]> {
+  async blocksFor(p: Principal, patientId: string, q: Queryable = this.platform.db): Promise<BlockKind[]> {
     if (p.kind !== 'professional') {
       return [];
     }
-    return blocksAffecting(this.platform.db, this.party(p), this.ids, `Patient/${patientId}`);
+    return blocksAffecting(q, this.party(p), this.ids, `Patient/${patientId}`);
   }
 }
 

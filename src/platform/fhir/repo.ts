@@ -158,21 +158,22 @@ export class FhirRepository {
    * @param resourceType - type
    * @param id - id
    * @param versionId - version id
+   * @param q - database or transaction
    * @returns the version
    */
-  async vread(resourceType: string, id: string, versionId: string): Promise<StoredResource> {
+  async vread(resourceType: string, id: string, versionId: string, q: Queryable = this.db): Promise<StoredResource> {
     this.checkType(resourceType);
     if (!ID_RE.test(id) || !/^\d{1,9}$/.test(versionId)) {
       throw new OperationOutcomeError(notFound(`${resourceType}/${id}/_history/${versionId} was not found`));
     }
     this.access?.permit('r', resourceType);
-    const v = await findVersion(this.db, resourceType, id, Number(versionId), this.rowFilter);
+    const v = await findVersion(q, resourceType, id, Number(versionId), this.rowFilter);
     if (v === undefined) {
-      await this.noteRefused(this.db, resourceType, id);
+      await this.noteRefused(q, resourceType, id);
       throw new OperationOutcomeError(notFound(`${resourceType}/${id}/_history/${versionId} was not found`));
     }
     if (this.access !== undefined) {
-      const cur = await findCurrent(this.db, resourceType, id);
+      const cur = await findCurrent(q, resourceType, id);
       this.access.touched(resourceType, id, cur?.compartments ?? []);
     }
     if (v.deleted) {
@@ -442,10 +443,11 @@ export class FhirRepository {
    * One page of a patient's compartment (Patient $everything), within the caller's reach.
    * @param patientId - the patient
    * @param filter - since, types and paging
+   * @param q - database or transaction
    * @returns the rows and whether more follow
    */
-  async compartment(patientId: string, filter: { since?: string; types?: readonly string[]; offset: number; count: number }): Promise<{ rows: ResultRow[]; hasMore: boolean }> {
-    const res = await findCompartment(this.db, patientId, filter, this.rowFilter);
+  async compartment(patientId: string, filter: { since?: string; types?: readonly string[]; offset: number; count: number }, q: Queryable = this.db): Promise<{ rows: ResultRow[]; hasMore: boolean }> {
+    const res = await findCompartment(q, patientId, filter, this.rowFilter);
     if (this.access !== undefined) {
       for (const r of res.rows) {
         this.access.touched(r.resourceType, r.id, r.compartments);
@@ -457,21 +459,22 @@ export class FhirRepository {
   /**
    * Reads history (instance, type or system level).
    * @param filter - level and paging
+   * @param q - database or transaction
    * @returns entries newest first and whether more follow
    */
-  async history(filter: { resourceType?: string; id?: string; since?: string; at?: string; offset: number; count: number }): Promise<{ entries: Awaited<ReturnType<typeof findHistory>>; hasMore: boolean }> {
+  async history(filter: { resourceType?: string; id?: string; since?: string; at?: string; offset: number; count: number }, q: Queryable = this.db): Promise<{ entries: Awaited<ReturnType<typeof findHistory>>; hasMore: boolean }> {
     if (filter.resourceType !== undefined) {
       this.checkType(filter.resourceType);
       this.access?.permit('r', filter.resourceType);
     }
     if (filter.resourceType !== undefined && filter.id !== undefined) {
-      const cur = await findCurrent(this.db, filter.resourceType, filter.id, false, this.rowFilter);
+      const cur = await findCurrent(q, filter.resourceType, filter.id, false, this.rowFilter);
       if (cur === undefined) {
-        await this.noteRefused(this.db, filter.resourceType, filter.id);
+        await this.noteRefused(q, filter.resourceType, filter.id);
         throw new OperationOutcomeError(notFound(`${filter.resourceType}/${filter.id} was not found`));
       }
     }
-    const rows = await findHistory(this.db, filter, this.rowFilter);
+    const rows = await findHistory(q, filter, this.rowFilter);
     const entries = rows.slice(0, filter.count);
     if (this.access !== undefined) {
       for (const e of entries) {

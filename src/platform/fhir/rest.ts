@@ -145,7 +145,7 @@ export async function handleRequest(repo: FhirRepository, req: FhirRequest, opts
     return { status: 200, body: opts.capabilities() };
   }
   if (s0 === '_history' && segs.length === 1 && m === 'GET') {
-    return history(repo, req, undefined, undefined);
+    return history(repo, req, undefined, undefined, q);
   }
   if (s0.startsWith('$')) {
     return operation(repo, req, opts, s0, undefined, undefined, q);
@@ -186,7 +186,7 @@ export async function handleRequest(repo: FhirRepository, req: FhirRequest, opts
     return searchType(repo, resourceType, req.query, req.prefer, q);
   }
   if (s1 === '_history' && segs.length === 2 && m === 'GET') {
-    return history(repo, req, resourceType, undefined);
+    return history(repo, req, resourceType, undefined, q);
   }
   if (s1.startsWith('$')) {
     return operation(repo, req, opts, s1, resourceType, undefined, q);
@@ -232,9 +232,9 @@ export async function handleRequest(repo: FhirRepository, req: FhirRequest, opts
       throw new OperationOutcomeError(notSupported(`${m} is not supported on history`));
     }
     if (s3 === undefined) {
-      return history(repo, req, resourceType, id);
+      return history(repo, req, resourceType, id, q);
     }
-    return resourceResponse(200, await repo.vread(resourceType, id, s3), baseUrl, false);
+    return resourceResponse(200, await repo.vread(resourceType, id, s3, q), baseUrl, false);
   }
   if (s2.startsWith('$') && s3 === undefined) {
     return operation(repo, req, opts, s2, resourceType, id, q);
@@ -391,7 +391,7 @@ function subset(repo: FhirRepository, content: string, summary: Summary | undefi
   return stringifyJson(r);
 }
 
-async function history(repo: FhirRepository, req: FhirRequest, resourceType: string | undefined, id: string | undefined): Promise<FhirResponse> {
+async function history(repo: FhirRepository, req: FhirRequest, resourceType: string | undefined, id: string | undefined, q?: Queryable): Promise<FhirResponse> {
   let count = repo.platform.defaultPageSize;
   let offset = 0;
   let since: string | undefined;
@@ -430,7 +430,7 @@ async function history(repo: FhirRepository, req: FhirRequest, resourceType: str
         }
     }
   }
-  const { entries, hasMore } = await repo.history({ resourceType, id, since, at, offset, count });
+  const { entries, hasMore } = await repo.history({ resourceType, id, since, at, offset, count }, q);
   const base = repo.platform.baseUrl;
   const path = [resourceType, id, '_history'].filter((x) => x !== undefined).join('/');
   const links = [{ relation: 'self', url: pageUrl(base, path, req.query, offset, count) }];

@@ -23,11 +23,11 @@ export const operation: OperationDefinition = {
   ],
 };
 
-export const patientEverythingHandler: OperationHandler = async ({ repo, resourceType, id, params, req }): Promise<FhirResponse> => {
+export const patientEverythingHandler: OperationHandler = async ({ repo, resourceType, id, params, req, q }): Promise<FhirResponse> => {
   if (resourceType !== 'Patient' || id === undefined) {
     throw new OperationOutcomeError(badRequest('$everything is invoked on a patient: GET /fhir/Patient/{id}/$everything'));
   }
-  await repo.read('Patient', id);
+  await repo.read('Patient', id, q);
   const one = (name: string): string | undefined => {
     const v = params[name];
     if (v !== undefined && v.length > 1 && name !== '_type') {
@@ -58,7 +58,7 @@ export const patientEverythingHandler: OperationHandler = async ({ repo, resourc
   }
   const count = Math.min(Number(countText), repo.platform.maxPageSize);
   const offset = Number(offsetText);
-  const { rows, hasMore } = await repo.compartment(id, { since, types, offset, count });
+  const { rows, hasMore } = await repo.compartment(id, { since, types, offset, count }, q);
   const base = repo.platform.baseUrl;
   const link = (o: number): string => {
     const qs = new URLSearchParams(req.query.filter(([k]) => k !== '_offset') as [string, string][]);

@@ -22,10 +22,10 @@ export const operation: OperationDefinition = {
   ],
 };
 
-export const validateHandler: OperationHandler = async ({ repo, resourceType, id, params }): Promise<FhirResponse> => {
+export const validateHandler: OperationHandler = async ({ repo, resourceType, id, params, q }): Promise<FhirResponse> => {
   let resource = params.resource?.[0] as Resource | undefined;
   if (resource === undefined && id !== undefined && resourceType !== undefined) {
-    resource = JSON.parse((await repo.read(resourceType, id)).content) as Resource;
+    resource = JSON.parse((await repo.read(resourceType, id, q)).content) as Resource;
   }
   if (typeof resource !== 'object' || resource === null) {
     throw new OperationOutcomeError(badRequest('$validate needs a resource: POST it as the body or in Parameters.parameter "resource"'));
