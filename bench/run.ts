@@ -6,7 +6,7 @@ import type { Database } from '../src/db/index.ts';
 import type { LoadClient } from './lib/client.ts';
 import { startLoadClient } from './lib/client.ts';
 import type { RunningServer, ScratchDatabase } from './lib/environment.ts';
-import { createScratchDatabase, openBenchDatabase, startBaseline, startPlatform } from './lib/environment.ts';
+import { backendToken, createScratchDatabase, openBenchDatabase, startBaseline, startPlatform } from './lib/environment.ts';
 import type { PatientSummary } from './lib/generate.ts';
 import { createdIds, generatePatientBundle, generatePatientsBundle } from './lib/generate.ts';
 import { createHttpClient } from './lib/http.ts';
@@ -48,6 +48,11 @@ function emptyResult(options: Options, database: BenchResult['database']): Bench
       baselineP50Ms: null,
       baselineP99Ms: null,
       errors: 0,
+      authorisedRps: null,
+      authorisedP50Ms: null,
+      authorisedP99Ms: null,
+      authorisedRatio: null,
+      authorisedErrors: 0,
       patients: 0,
       concurrency: p.readConcurrency,
       rounds: p.readRounds,
@@ -102,7 +107,7 @@ async function createReadPatients(port: number, options: Options, result: BenchR
   return ids;
 }
 
-async function runRead(load: LoadClient, platform: RunningServer, baseline: RunningServer, options: Options, result: BenchResult): Promise<void> {
+async function runRead(load: LoadClient, platform: RunningServer, controlled: RunningServer, baseline: RunningServer, token: string, options: Options, result: BenchResult): Promise<void> {
   const p = options.profile;
   log(`read: creating ${p.readPatients} patients (transaction Bundles of 100)`);
   const ids = await createReadPatients(platform.port, options, result);
@@ -114,20 +119,28 @@ async function runRead(load: LoadClient, platform: RunningServer, baseline: Runn
   const targets = {
     baseline: { port: baseline.port, pathPrefix: '/baseline/Patient/' },
     platform: { port: platform.port, pathPrefix: '/fhir/Patient/' },
+    authorised: { port: controlled.port, pathPrefix: '/fhir/Patient/', authorization: `Bearer ${token}` },
   } as const;
-  const job = (which: keyof typeof targets, durationMs: number, round: number): Promise<ReadResult> =>
-    load.read({ ...targets[which], ids, concurrency: p.readConcurrency, durationMs, seed: mixSeed(options.seed, round, which === 'platform' ? 1 : 2), timeoutMs: 10_000 });
-  log(`read: warming up both servers (${p.readWarmupMs / 1000} s each)`);
+  type Target = keyof typeof targets;
+  const seedOf: Record<Target, number> = { platform: 1, baseline: 2, authorised: 3 };
+  const job = (which: Target, durationMs: number, round: number): Promise<ReadResult> =>
+    load.read({ ...targets[which], ids, concurrency: p.readConcurrency, durationMs, seed: mixSeed(options.seed, round, seedOf[which]), timeoutMs: 10_000 });
+  log(`read: warming up the three servers (${p.readWarmupMs / 1000} s each)`);
   await job('baseline', p.readWarmupMs, 1000);
   await job('platform', p.readWarmupMs, 1001);
-  const rounds: Record<'baseline' | 'platform', ReadResult[]> = { baseline: [], platform: [] };
+  await job('authorised', p.readWarmupMs, 1002);
+  const rounds: Record<Target, ReadResult[]> = { baseline: [], platform: [], authorised: [] };
+  const orders: readonly (readonly Target[])[] = [
+    ['baseline', 'platform', 'authorised'],
+    ['authorised', 'platform', 'baseline'],
+    ['platform', 'authorised', 'baseline'],
+  ];
   for (let i = 0; i < p.readRounds; i++) {
-    // ABBA order, so that drift of the machine's load does not favour one side.
-    const order = i % 2 === 0 ? (['baseline', 'platform'] as const) : (['platform', 'baseline'] as const);
-    for (const which of order) {
+    // Rotating order, so that drift of the machine's load does not favour one side.
+    for (const which of orders[i % orders.length]!) {
       const r = await job(which, p.readRoundMs, i);
       rounds[which].push(r);
-      log(`read: round ${i + 1}/${p.readRounds} ${which.padEnd(8)} ${(r.latencies.length / r.seconds).toFixed(0).padStart(6)} req/s, errors ${r.errors}`);
+      log(`read: round ${i + 1}/${p.readRounds} ${which.padEnd(10)} ${(r.latencies.length / r.seconds).toFixed(0).padStart(6)} req/s, errors ${r.errors}`);
     }
   }
   const summarise = (rs: readonly ReadResult[]): { rps: number; p50: number; p99: number; errors: number } => {
@@ -147,6 +160,7 @@ async function runRead(load: LoadClient, platform: RunningServer, baseline: Runn
   };
   const plat = summarise(rounds.platform);
   const base = summarise(rounds.baseline);
+  const auth = summarise(rounds.authorised);
   result.read.rps = round(plat.rps, 0);
   result.read.p50Ms = round(plat.p50);
   result.read.p99Ms = round(plat.p99);
@@ -155,12 +169,19 @@ async function runRead(load: LoadClient, platform: RunningServer, baseline: Runn
   result.read.baselineP99Ms = round(base.p99);
   result.read.ratio = base.rps > 0 ? round(plat.rps / base.rps, 3) : null;
   result.read.errors = plat.errors;
+  result.read.authorisedRps = round(auth.rps, 0);
+  result.read.authorisedP50Ms = round(auth.p50);
+  result.read.authorisedP99Ms = round(auth.p99);
+  result.read.authorisedRatio = plat.rps > 0 ? round(auth.rps / plat.rps, 3) : null;
+  result.read.authorisedErrors = auth.errors;
   if (base.errors > 0) {
     result.problems.push(`read: the baseline had ${base.errors} errors (${rounds.baseline.flatMap((r) => r.errorSamples)[0]?.body ?? ''})`);
   }
-  const sample = rounds.platform.flatMap((r) => r.errorSamples)[0];
-  if (sample !== undefined) {
-    result.problems.push(`read: ${plat.errors} failed reads, e.g. ${sample.status} GET ${sample.path}: ${sample.body}`);
+  for (const which of ['platform', 'authorised'] as const) {
+    const sample = rounds[which].flatMap((r) => r.errorSamples)[0];
+    if (sample !== undefined) {
+      result.problems.push(`read (${which}): ${rounds[which].reduce((n, r) => n + r.errors, 0)} failed reads, e.g. ${sample.status} GET ${sample.path}: ${sample.body}`);
+    }
   }
 }
 
@@ -302,17 +323,19 @@ async function main(): Promise<number> {
   let scratch: ScratchDatabase | undefined;
   let db: Database | undefined;
   let platform: RunningServer | undefined;
+  let controlled: RunningServer | undefined;
   let baseline: RunningServer | undefined;
   let load: LoadClient | undefined;
   const teardown = async (): Promise<void> => {
     await load?.close().catch(() => undefined);
     await platform?.close().catch(() => undefined);
+    await controlled?.close().catch(() => undefined);
     await baseline?.close().catch(() => undefined);
     await db?.close().catch(() => undefined);
     if (scratch !== undefined && !options.keepDatabase) {
       await scratch.drop().catch((err: unknown) => log(`could not drop database ${scratch?.name ?? ''}: ${errorText(err)}`));
     }
-    load = platform = baseline = db = scratch = undefined;
+    load = platform = controlled = baseline = db = scratch = undefined;
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
@@ -329,13 +352,15 @@ async function main(): Promise<number> {
     const t0 = performance.now();
     db = await openBenchDatabase(scratch?.url);
     const t1 = performance.now();
-    platform = await startPlatform(db, scratch?.url);
+    platform = await startPlatform(db, scratch?.url, 'open');
+    controlled = await startPlatform(db, scratch?.url, 'controlled');
     baseline = await startBaseline(db);
+    const token = await backendToken(db, controlled.port, 'system/Patient.rs');
     load = startLoadClient();
     log(`start-up: database opened and migrated in ${((t1 - t0) / 1000).toFixed(1)} s, app built and listening in ${((performance.now() - t1) / 1000).toFixed(1)} s (FHIR packages not loaded)`);
 
     try {
-      await runRead(load, platform, baseline, options, result);
+      await runRead(load, platform, controlled, baseline, token, options, result);
     } catch (err) {
       result.problems.push(`read: failed: ${errorText(err)}`);
     }

@@ -29,7 +29,7 @@ function sample(samples: ErrorSample[], path: string, status: number, body: stri
 }
 
 async function runRead(job: ReadJob): Promise<ReadResult> {
-  const client = createHttpClient(job.port, job.concurrency);
+  const client = createHttpClient(job.port, job.concurrency, job.authorization);
   const rng = createRng(job.seed);
   const latencies: number[] = [];
   const errorSamples: ErrorSample[] = [];

@@ -5,6 +5,7 @@ import { loadConfig } from '../../src/config/load.ts';
 import type { Database } from '../../src/db/index.ts';
 import { openDatabase } from '../../src/db/index.ts';
 import { buildApp } from '../../src/server/app.ts';
+import { clientCredentialsToken, generateClientKey, registerBackendClient } from '../../src/platform/identity/index.ts';
 
 /** A throw-away PostgreSQL database created for this run on the server of DATABASE_URL. */
 export interface ScratchDatabase {
@@ -77,18 +78,40 @@ export async function openBenchDatabase(databaseUrl: string | undefined): Promis
  * @param databaseUrl - for the configuration only
  * @returns the running server
  */
-export async function startPlatform(db: Database, databaseUrl: string | undefined): Promise<RunningServer> {
+export async function startPlatform(db: Database, databaseUrl: string | undefined, access: 'controlled' | 'open'): Promise<RunningServer> {
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
+    DSD_BASE_URL: PUBLIC_BASE,
     DATABASE_URL: databaseUrl,
     DSD_DATA_DIR: 'memory://',
     DSD_FHIR_PACKAGES: '',
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent',
   });
-  const app = await buildApp(config, db);
+  const app = await buildApp(config, db, { withoutAccessControl: access === 'open' });
   await app.listen({ port: 0, host: '127.0.0.1' });
   return { port: portOf(app), close: () => app.close() };
+}
+
+/** The public base URL the platform is configured with (tokens name it as issuer and audience). */
+const PUBLIC_BASE = 'http://localhost:8080';
+
+/**
+ * A backend client's access token from the platform's token endpoint (SMART Backend Services:
+ * client_credentials with a signed client assertion), as an integrating system gets one.
+ * @param db - the platform's database (the client is registered there, as `dsd client add` does)
+ * @param port - where the platform listens
+ * @param scope - the system/ scopes to register and ask for
+ * @returns the access token
+ */
+export async function backendToken(db: Database, port: number, scope: string): Promise<string> {
+  const jwk = await generateClientKey();
+  const clientId = `bench-${process.pid}-${Date.now()}`;
+  await registerBackendClient(db, { clientId, jwks: { keys: [jwk] }, scope, name: 'Benchmark load client' });
+  // The assertion's audience is the public token URL; the request goes to the listening port.
+  const toPort: typeof fetch = (input, init) => fetch(String(input instanceof Request ? input.url : input).replace(PUBLIC_BASE, `http://127.0.0.1:${port}`), init);
+  const res = await clientCredentialsToken(`${PUBLIC_BASE}/auth/token`, clientId, jwk, scope, toPort);
+  return res.access_token;
 }
 
 /**

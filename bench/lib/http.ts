@@ -28,9 +28,10 @@ export interface HttpClient {
  * Creates a keep-alive client with at most `maxSockets` connections.
  * @param port - the server's port on 127.0.0.1
  * @param maxSockets - connection pool size (the load's concurrency)
+ * @param authorization - Authorization header sent with every request (e.g. `Bearer …`)
  * @returns the client
  */
-export function createHttpClient(port: number, maxSockets: number): HttpClient {
+export function createHttpClient(port: number, maxSockets: number, authorization?: string): HttpClient {
   const agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
   return {
     send(request: HttpRequest): Promise<HttpResult> {
@@ -43,7 +44,7 @@ export function createHttpClient(port: number, maxSockets: number): HttpClient {
             resolve({ status, ms: performance.now() - started, body, error });
           }
         };
-        const headers: Record<string, string | number> = { accept: 'application/fhir+json' };
+        const headers: Record<string, string | number> = { accept: 'application/fhir+json', ...(authorization === undefined ? {} : { authorization }) };
         if (request.body !== undefined) {
           headers['content-type'] = 'application/fhir+json';
           headers['content-length'] = Buffer.byteLength(request.body);

@@ -12,6 +12,8 @@ export interface ReadJob {
   readonly kind: 'read';
   readonly port: number;
   readonly pathPrefix: string;
+  /** Authorization header for every read (the access-controlled endpoint), if any. */
+  readonly authorization?: string;
   readonly ids: readonly string[];
   readonly concurrency: number;
   readonly durationMs: number;

@@ -36,6 +36,13 @@ export interface BenchResult {
     baselineP50Ms: number | null;
     baselineP99Ms: number | null;
     errors: number;
+    /** The same reads with a backend client's bearer token, through access control and audit. */
+    authorisedRps: number | null;
+    authorisedP50Ms: number | null;
+    authorisedP99Ms: number | null;
+    /** authorisedRps / rps (the unauthenticated platform read). */
+    authorisedRatio: number | null;
+    authorisedErrors: number;
     patients: number;
     concurrency: number;
     rounds: number;
@@ -71,6 +78,7 @@ export interface BenchResult {
 }
 
 export const READ_RATIO_TARGET = 0.7;
+export const AUTHORISED_READ_RATIO_TARGET = 0.8;
 export const INGEST_TARGET = 2000;
 
 const resultsDir = path.resolve(import.meta.dirname, '..', 'results');
@@ -153,6 +161,10 @@ export function formatReport(r: BenchResult): string {
   row('read: platform p50 / p99 (ms)', `${fmt(r.read.p50Ms)} / ${fmt(r.read.p99Ms)}`);
   row('read: baseline p50 / p99 (ms)', `${fmt(r.read.baselineP50Ms)} / ${fmt(r.read.baselineP99Ms)}`);
   row('read: errors', String(r.read.errors), '0');
+  row('authorised read: throughput (req/s)', fmt(r.read.authorisedRps, 0), 'bearer token, access control, audit record per read');
+  row('authorised read: ratio to platform read', fmt(r.read.authorisedRatio, 2), `>= ${AUTHORISED_READ_RATIO_TARGET} ${verdict(r.read.authorisedRatio, AUTHORISED_READ_RATIO_TARGET)}`);
+  row('authorised read: p50 / p99 (ms)', `${fmt(r.read.authorisedP50Ms)} / ${fmt(r.read.authorisedP99Ms)}`);
+  row('authorised read: errors', String(r.read.authorisedErrors), '0');
   row('ingest: resources created', fmt(r.ingest.resources, 0));
   row('ingest: resources/s', fmt(r.ingest.resourcesPerSecond, 0), `>= ${INGEST_TARGET} on PostgreSQL ${r.database === 'postgres' ? verdict(r.ingest.resourcesPerSecond, INGEST_TARGET) : '(not applicable to PGlite)'}`);
   row('ingest: bundles/s', fmt(r.ingest.bundlesPerSecond, 1));

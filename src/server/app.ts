@@ -38,6 +38,11 @@ export interface AppDeps {
   readonly platform?: FhirPlatform;
   /** Access policy windows (tests shorten them). */
   readonly accessOptions?: AccessPolicyOptions;
+  /**
+   * Serve /fhir without authentication, access control or audit. Never set by configuration:
+   * only an in-process caller can ask for it, to measure what access control costs (bench/).
+   */
+  readonly withoutAccessControl?: boolean;
 }
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
@@ -225,6 +230,11 @@ export async function buildApp(config: Config, db: Database, deps: AppDeps = {})
     if ((method === 'GET' || method === 'HEAD') && path === 'metadata') {
       // The CapabilityStatement is public: clients read it before they log in.
       send(reply, await handleRequest(repo, fhirReq, rest), method === 'HEAD');
+      return;
+    }
+    if (deps.withoutAccessControl === true) {
+      const open = path === '' && method === 'POST' ? { status: 200, body: await processBundle(repo, body, rest, fhirReq.prefer) } : await handleRequest(repo, fhirReq, rest);
+      send(reply, open, method === 'HEAD');
       return;
     }
     const facts: RequestFacts = {
