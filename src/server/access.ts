@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Queryable } from '../db/index.ts';
-import type { OperationDefinition, Parameters } from '@medplum/fhirtypes';
+import type { CapabilityStatementRestResource, OperationDefinition, Parameters } from '@medplum/fhirtypes';
 import type { AccessAuditEvent, AuditSink, RequestFacts } from '../platform/access/guard.ts';
 import { RequestGuard } from '../platform/access/guard.ts';
 import type { AccessPolicy } from '../platform/access/policy.ts';
@@ -114,6 +114,28 @@ function toAuditInput(e: AccessAuditEvent): AuditInput {
     ...(e.query === undefined ? {} : { query: e.query }),
   };
 }
+
+/**
+ * What `/fhir/AuditEvent` serves (it is the audit trail, not stored data): read and search by
+ * patient, date and agent, newest first. The CapabilityStatement's AuditEvent entry.
+ */
+export const auditEventCapability: Partial<CapabilityStatementRestResource> = {
+  interaction: [{ code: 'read' }, { code: 'search-type' }],
+  versioning: 'no-version',
+  readHistory: false,
+  updateCreate: false,
+  conditionalCreate: false,
+  conditionalUpdate: false,
+  conditionalDelete: 'not-supported',
+  searchInclude: [],
+  searchRevInclude: [],
+  searchParam: [
+    { name: 'patient', definition: 'http://hl7.org/fhir/SearchParameter/AuditEvent-patient', type: 'reference' },
+    { name: 'date', definition: 'http://hl7.org/fhir/SearchParameter/AuditEvent-date', type: 'date' },
+    { name: 'agent', definition: 'http://hl7.org/fhir/SearchParameter/AuditEvent-agent', type: 'reference' },
+  ],
+  operation: [],
+};
 
 /** `Patient/{id}/$vaerdispring`: værdispring (break-the-glass) for one patient. */
 export const breakGlassOperation: OperationDefinition = {

@@ -30,7 +30,7 @@ import type { AccessPolicyOptions } from '../platform/access/policy.ts';
 import { AccessPolicy } from '../platform/access/policy.ts';
 import { AuditLog } from '../platform/audit/service.ts';
 import type { RequestFacts } from '../platform/access/guard.ts';
-import { FhirAccess, breakGlassOperation, describeInteraction } from './access.ts';
+import { FhirAccess, auditEventCapability, breakGlassOperation, describeInteraction } from './access.ts';
 
 /** Optional parts the caller can supply (tests and the CLI share one validator). */
 export interface AppDeps {
@@ -79,7 +79,7 @@ export async function buildApp(config: Config, db: Database, deps: AppDeps = {})
   let capabilityCache: string | undefined;
   const rest: RestOptions = {
     operations,
-    capabilities: () => (capabilityCache ??= JSON.stringify(buildCapabilityStatement(platform, operationList.map(([d]) => d)))),
+    capabilities: () => (capabilityCache ??= JSON.stringify(buildCapabilityStatement(platform, operationList.map(([d]) => d), { AuditEvent: auditEventCapability }))),
   };
 
   const app = Fastify({

@@ -6,9 +6,14 @@ import type { FhirPlatform } from './platform.ts';
  * the interactions the REST layer implements and every registered search parameter.
  * @param platform - definitions and registry
  * @param operations - the operation definitions served
+ * @param overrides - resource types served by something other than the repository (their own entries)
  * @returns the statement
  */
-export function buildCapabilityStatement(platform: FhirPlatform, operations: readonly OperationDefinition[]): CapabilityStatement {
+export function buildCapabilityStatement(
+  platform: FhirPlatform,
+  operations: readonly OperationDefinition[],
+  overrides: Readonly<Record<string, Partial<CapabilityStatementRestResource>>> = {},
+): CapabilityStatement {
   const interaction = ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type'].map((code) => ({ code })) as CapabilityStatementRestResource['interaction'];
   const resources = [...platform.defs.resourceTypes].sort().map((type) => ({
     type,
@@ -29,6 +34,7 @@ export function buildCapabilityStatement(platform: FhirPlatform, operations: rea
       .filter((p) => p.type !== 'special' && p.expression !== '')
       .map((p) => ({ name: p.code, definition: p.url, type: p.type })),
     operation: operations.filter((o) => (o.resource as string[] | undefined)?.some((r) => r === type || r === 'Resource') === true).map((o) => ({ name: o.code ?? '', definition: o.url ?? '' })),
+    ...overrides[type],
   })) as CapabilityStatementRestResource[];
   return {
     resourceType: 'CapabilityStatement',
