@@ -34,6 +34,16 @@ async function removeBlock(id: string): Promise<void> {
   assert.ok(r.status === 200 || r.status === 204, r.text);
 }
 
+/** POST Patient/demo-citizen/$vaerdispring with the given reason. */
+function breakGlass(token: string, reason: string, reasonText: string, minutes?: number): Promise<TestResponse> {
+  const parameter: NonNullable<Parameters['parameter']> = [
+    { name: 'reason', valueCode: reason },
+    { name: 'reasonText', valueString: reasonText },
+    ...(minutes === undefined ? [] : [{ name: 'minutes', valueInteger: minutes }]),
+  ];
+  return as(t, token, 'POST', '/fhir/Patient/demo-citizen/$vaerdispring', { resourceType: 'Parameters', parameter });
+}
+
 /** Audit rows written for one response (by its x-request-id). */
 async function auditRows(res: TestResponse): Promise<{ outcome: number; break_glass: boolean; patient_ids: string[]; agent_kind: string }[]> {
   const id = res.headers['x-request-id'];
@@ -141,45 +151,20 @@ describe('værdispring: a blocked GP breaks the glass, and the citizen sees it',
     assert.deepEqual(params.filter((p) => p.name === 'kind').map((p) => p.valueCode), ['person']);
   });
 
-  it('without a reason, or by a citizen or a system, værdispring is refused and changes nothing', async () => {
+  it('without a reason, with an unknown reason, for too long, or by a citizen, værdispring is refused and changes nothing', async () => {
     const noReason = await as(t, gp, 'POST', '/fhir/Patient/demo-citizen/$vaerdispring', { resourceType: 'Parameters', parameter: [{ name: 'reasonText', valueString: 'akut' }] });
     assert.equal(noReason.status, 400, noReason.text);
-    const badReason = await as(t, gp, 'POST', '/fhir/Patient/demo-citizen/$vaerdispring', {
-      resourceType: 'Parameters',
-      parameter: [
-        { name: 'reason', valueCode: 'curiosity' },
-        { name: 'reasonText', valueString: 'x' },
-      ],
-    });
+    const badReason = await breakGlass(gp, 'curiosity', 'x');
     assert.equal(badReason.status, 400, badReason.text);
-    const tooLong = await as(t, gp, 'POST', '/fhir/Patient/demo-citizen/$vaerdispring', {
-      resourceType: 'Parameters',
-      parameter: [
-        { name: 'reason', valueCode: 'citizen-unreachable' },
-        { name: 'reasonText', valueString: 'x' },
-        { name: 'minutes', valueInteger: 100_000 },
-      ],
-    });
+    const tooLong = await breakGlass(gp, 'citizen-unreachable', 'x', 100_000);
     assert.equal(tooLong.status, 400, tooLong.text);
-    const byCitizen = await as(t, louise, 'POST', '/fhir/Patient/demo-citizen/$vaerdispring', {
-      resourceType: 'Parameters',
-      parameter: [
-        { name: 'reason', valueCode: 'citizen-consent' },
-        { name: 'reasonText', valueString: 'x' },
-      ],
-    });
+    const byCitizen = await breakGlass(louise, 'citizen-consent', 'x');
     assert.equal(byCitizen.status, 403, byCitizen.text);
     assert.deepEqual(await visibleObservations(gp), []);
   });
 
   it('with a reason the GP sees the blocked data for a limited time', async () => {
-    const r = await as(t, gp, 'POST', '/fhir/Patient/demo-citizen/$vaerdispring', {
-      resourceType: 'Parameters',
-      parameter: [
-        { name: 'reason', valueCode: 'citizen-unreachable' },
-        { name: 'reasonText', valueString: 'Bevidstløs ved ankomst, skal kende medicin' },
-      ],
-    });
+    const r = await breakGlass(gp, 'citizen-unreachable', 'Bevidstløs ved ankomst, skal kende medicin');
     assert.equal(r.status, 200, r.text);
     const params = (r.body as Parameters).parameter ?? [];
     const expires = Date.parse(params.find((p) => p.name === 'expires')?.valueInstant ?? '');
@@ -211,8 +196,11 @@ describe('værdispring: a blocked GP breaks the glass, and the citizen sees it',
     assert.equal(Number(alerts[0]!.n), 1, 'the værdispring is raised to monitoring once');
   });
 
-  it('the block stays: after it is removed and put back, værdispring is needed again only while it is there', async () => {
+  it('when Louise removes the block, the check no longer names it', async () => {
     await removeBlock(blockId);
+    const check = await as(t, gp, 'GET', '/fhir/Patient/demo-citizen/$vaerdispring');
+    assert.equal(check.status, 200, check.text);
+    assert.equal((check.body as Parameters).parameter?.find((p) => p.name === 'blocked')?.valueBoolean, false);
     assert.ok((await visibleObservations(gp)).length > 0);
   });
 
