@@ -162,12 +162,17 @@ export const breakGlassOperation: OperationDefinition = {
   ],
 };
 
+/** How many principals the front door keeps (one per live token in use). */
+const PRINCIPAL_CACHE_SIZE = 10_000;
+
 /** The front door's state, shared by all requests. */
 export class FhirAccess {
   readonly policy: AccessPolicy;
   readonly audit: AuditLog;
   private readonly verifier: TokenVerifier;
   private readonly sink: AuditSink;
+  /** Principals by token id (jti). */
+  private readonly principals = new Map<string, Principal>();
 
   constructor(policy: AccessPolicy, verifier: TokenVerifier, audit: AuditLog) {
     this.policy = policy;
@@ -187,8 +192,22 @@ export class FhirAccess {
     if (m === null) {
       throw new OperationOutcomeError(unauthorized(header === undefined ? 'Log in first: send an access token (Authorization: Bearer …) from /auth' : 'The Authorization header must be "Bearer <access token>"'));
     }
+    // Verified on every request (expiry and revocation); the principal built from the same
+    // verified claims is reused, as long as the token lives.
     const claims = await this.verifier.verifyAccessToken(m[1]!);
-    return this.policy.principal(claims);
+    const cached = this.principals.get(claims.jti);
+    if (cached !== undefined) {
+      return cached;
+    }
+    const principal = await this.policy.principal(claims);
+    if (this.principals.size >= PRINCIPAL_CACHE_SIZE) {
+      const oldest = this.principals.keys().next().value;
+      if (oldest !== undefined) {
+        this.principals.delete(oldest);
+      }
+    }
+    this.principals.set(claims.jti, principal);
+    return principal;
   }
 
   /**

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { AuditEvent, Bundle, BundleLink } from '@medplum/fhirtypes';
 import type { Database, Queryable } from '../../db/index.ts';
 import type { Principal } from '../access/principal.ts';
@@ -569,15 +569,11 @@ function storable(s: string | undefined): string | null {
  * index instead of at random pages, which keeps inserts cheap as the table grows.
  */
 function uuidV7(at: Date): string {
-  const b = randomBytes(16);
-  const ms = BigInt(Math.max(0, at.getTime()));
-  for (let i = 0; i < 6; i++) {
-    b[i] = Number((ms >> BigInt(8 * (5 - i))) & 0xffn);
-  }
-  b[6] = (b[6]! & 0x0f) | 0x70;
-  b[8] = (b[8]! & 0x3f) | 0x80;
-  const h = b.toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  // randomUUID draws from a pooled random buffer (one syscall per many ids); its version-4 layout
+  // already has the RFC 9562 variant bits, so the timestamp and version nibble are written over it.
+  const r = randomUUID();
+  const ms = Math.max(0, at.getTime()).toString(16).padStart(12, '0').slice(-12);
+  return `${ms.slice(0, 8)}-${ms.slice(8, 12)}-7${r.slice(15)}`;
 }
 
 function clampCount(n: number): number {
