@@ -31,6 +31,7 @@ import { AccessPolicy } from '../platform/access/policy.ts';
 import { AuditLog } from '../platform/audit/service.ts';
 import type { RequestFacts } from '../platform/access/guard.ts';
 import { FhirAccess, breakGlassOperation, describeInteraction } from './access.ts';
+import { MessageDispatcher, MessagingService, processMessageOperation } from '../platform/messaging/index.ts';
 
 /** Optional parts the caller can supply (tests and the CLI share one validator). */
 export interface AppDeps {
@@ -43,6 +44,8 @@ export interface AppDeps {
    * only an in-process caller can ask for it, to measure what access control costs (bench/).
    */
   readonly withoutAccessControl?: boolean;
+  /** Run the MedCom outbox dispatcher in the background (the server does; tests drive their own). */
+  readonly messagingDispatcher?: boolean;
 }
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
@@ -65,15 +68,19 @@ export async function buildApp(config: Config, db: Database, deps: AppDeps = {})
   audit.startRetentionJob();
   const identity = await initIdentity({ db, config, repo });
   const access = new FhirAccess(policy, identity, audit);
+  const messaging = new MessagingService(repo);
+  const dispatcher = deps.messagingDispatcher === true ? new MessageDispatcher(db) : undefined;
 
   // Patient $everything
   // Resource $validate
   // $reindex (system and type level)
+  // $process-message (system level, MedCom messaging)
   const operationList: [OperationDefinition, OperationHandler][] = [
     [everything.operation, everything.patientEverythingHandler],
     [validate.operation, validate.validateHandler],
     [reindex.operation, reindex.reindexHandler],
     [breakGlassOperation, access.breakGlassHandler()],
+    [processMessageOperation, messaging.handler()],
   ];
   const operations = new Map(operationList.map(([d, h]) => [`$${d.code ?? ''}`, h]));
   let capabilityCache: string | undefined;
@@ -98,6 +105,7 @@ export async function buildApp(config: Config, db: Database, deps: AppDeps = {})
 
   // A background ANALYZE must finish before the caller closes the database.
   app.addHook('onClose', async () => {
+    await dispatcher?.close();
     await identity.close();
     await audit.close();
     await platform.stats.idle();
@@ -168,6 +176,8 @@ export async function buildApp(config: Config, db: Database, deps: AppDeps = {})
     void reply.header('x-request-id', req.id);
     done(null, payload);
   });
+
+  dispatcher?.start();
 
   app.get('/healthz', (_req, reply) => {
     void reply.send({ status: 'ok', database: db.dialect });

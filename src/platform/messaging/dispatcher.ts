@@ -1,0 +1,240 @@
+import { randomUUID } from 'node:crypto';
+import type { Bundle, Endpoint } from '@medplum/fhirtypes';
+import type { Database } from '../../db/index.ts';
+import { ACKNOWLEDGEMENT_EVENT, AckError } from './message.ts';
+import type { ClaimedDelivery, InboxRow, OutboxRow } from './messaging.store.ts';
+import {
+  claimDeliveries,
+  failDelivery,
+  findInbox,
+  findMessage,
+  findOutbox,
+  findResourceContent,
+  finishDelivery,
+  insertInbox,
+  insertMessage,
+  insertOutbox,
+  updateDeadLetterForRetry,
+} from './messaging.store.ts';
+import { endpointAccepts } from './service.ts';
+
+/**
+ * The outbox dispatcher: claims due deliveries (FOR UPDATE SKIP LOCKED, with a lease), delivers
+ * each to the receiver's inbox in one transaction together with the acknowledgement back to the
+ * sender, and retries failures with exponential backoff until they become dead letters. Any
+ * number of dispatchers may run against one database, in one process or many.
+ */
+
+export interface DispatcherOptions {
+  /** Names this worker in claims (a random suffix keeps each claim unique). */
+  readonly workerId?: string;
+  /** How long a claim holds a delivery; a crashed worker's deliveries are claimed again after it. */
+  readonly leaseMs?: number;
+  readonly batchSize?: number;
+  /** Attempts before a delivery becomes a dead letter. */
+  readonly maxAttempts?: number;
+  /** Wait after the first failed attempt; doubled after each further one. */
+  readonly backoffMs?: number;
+  readonly maxBackoffMs?: number;
+  /** Pause between polls when there was nothing to do. */
+  readonly pollMs?: number;
+}
+
+/** What one pass did. */
+export interface DispatchResult {
+  readonly claimed: number;
+  readonly delivered: number;
+  /** Failed, to be retried. */
+  readonly failed: number;
+  /** Failed for the last time: now dead letters. */
+  readonly dead: number;
+  /** Claims taken over by another worker after the lease ran out: finished by that worker. */
+  readonly lost: number;
+}
+
+/** A claimed delivery and the claim's token. */
+export interface Claim extends ClaimedDelivery {
+  readonly token: string;
+}
+
+type Outcome = 'delivered' | 'failed' | 'dead' | 'lost';
+
+/** A delivery the receiver cannot take now (retryable; a dead letter after the last attempt). */
+class DeliveryRefused extends Error {}
+
+export class MessageDispatcher {
+  private readonly db: Database;
+  private readonly options: Required<DispatcherOptions>;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+  private stopped = false;
+
+  constructor(db: Database, options: DispatcherOptions = {}) {
+    this.db = db;
+    this.options = {
+      workerId: options.workerId ?? `dispatcher-${randomUUID()}`,
+      leaseMs: options.leaseMs ?? 60_000,
+      batchSize: options.batchSize ?? 50,
+      maxAttempts: options.maxAttempts ?? 10,
+      backoffMs: options.backoffMs ?? 1_000,
+      maxBackoffMs: options.maxBackoffMs ?? 15 * 60_000,
+      pollMs: options.pollMs ?? 1_000,
+    };
+  }
+
+  /**
+   * Claims due deliveries (a short statement of its own).
+   * @param limit - most deliveries
+   * @returns the claims
+   */
+  async claim(limit = this.options.batchSize): Promise<Claim[]> {
+    const token = `${this.options.workerId}:${randomUUID()}`;
+    return (await claimDeliveries(this.db, token, limit, this.options.leaseMs)).map((c) => ({ ...c, token }));
+  }
+
+  /**
+   * Delivers one claimed delivery: into the receiver's inbox and, for the primary receiver of a
+   * message that is not itself an acknowledgement, the acknowledgement into the outbox to the
+   * sender, all in one transaction. Nothing happens if the claim was taken over meanwhile.
+   * @param c - the claim
+   * @returns what happened
+   */
+  async deliver(c: Claim): Promise<Outcome> {
+    try {
+      return await this.db.transaction(async (tx): Promise<Outcome> => {
+        const msg = await findMessage(tx, c.messageSeq);
+        if (msg === undefined) {
+          throw new DeliveryRefused('meddelelsen findes ikke');
+        }
+        if (c.endpointId !== null) {
+          const content = await findResourceContent(tx, 'Endpoint', c.endpointId);
+          if (content === undefined || !endpointAccepts(JSON.parse(content) as Endpoint, msg.eventCode)) {
+            throw new DeliveryRefused(`${AckError.mailboxOutOfOperation}: modtagerens Endpoint/${c.endpointId} tager ikke imod ${msg.eventCode}`);
+          }
+        }
+        if (!(await finishDelivery(tx, c.id, c.token))) {
+          return 'lost';
+        }
+        await insertInbox(tx, c.receiverOrg, c.messageSeq);
+        if (c.role === 'primary' && msg.eventCode !== ACKNOWLEDGEMENT_EVENT && msg.ackContent !== null) {
+          const ack = JSON.parse(msg.ackContent) as Bundle;
+          const ackSeq = await insertMessage(tx, {
+            bundleId: ack.id ?? '',
+            headerId: ack.entry?.[0]?.resource?.id ?? '',
+            eventCode: ACKNOWLEDGEMENT_EVENT,
+            senderOrg: c.receiverOrg,
+            receiverOrg: msg.senderOrg,
+            content: msg.ackContent,
+            ackContent: null,
+            acknowledges: msg.seq,
+          });
+          if (ackSeq !== undefined) {
+            await insertOutbox(tx, ackSeq, [{ receiverOrg: msg.senderOrg, endpointId: null, role: 'primary' }]);
+          }
+        }
+        return 'delivered';
+      });
+    } catch (err) {
+      const reason = err instanceof DeliveryRefused ? err.message : `teknisk fejl: ${err instanceof Error ? err.message : 'ukendt'}`;
+      const dead = c.attempts >= this.options.maxAttempts;
+      const delay = Math.min(this.options.maxBackoffMs, this.options.backoffMs * 2 ** Math.max(0, c.attempts - 1));
+      const held = await failDelivery(this.db, c.id, c.token, reason, delay, dead);
+      return !held ? 'lost' : dead ? 'dead' : 'failed';
+    }
+  }
+
+  /**
+   * One pass: claim a batch and deliver it, in order.
+   * @returns counts
+   */
+  async runOnce(): Promise<DispatchResult> {
+    const claims = await this.claim();
+    const counts = { claimed: claims.length, delivered: 0, failed: 0, dead: 0, lost: 0 };
+    for (const c of claims) {
+      counts[await this.deliver(c)]++;
+    }
+    return counts;
+  }
+
+  /**
+   * Delivers until nothing is due (tests and the CLI; the server uses start()).
+   * @param maxPasses - safety limit
+   * @returns the totals
+   */
+  async drain(maxPasses = 1_000): Promise<DispatchResult> {
+    const total = { claimed: 0, delivered: 0, failed: 0, dead: 0, lost: 0 };
+    for (let i = 0; i < maxPasses; i++) {
+      const r = await this.runOnce();
+      if (r.claimed === 0) {
+        break;
+      }
+      total.claimed += r.claimed;
+      total.delivered += r.delivered;
+      total.failed += r.failed;
+      total.dead += r.dead;
+      total.lost += r.lost;
+    }
+    return total;
+  }
+
+  /** Polls in the background until close(). */
+  start(): void {
+    const loop = (): void => {
+      if (this.stopped) {
+        return;
+      }
+      const run = this.runOnce().then(
+        (r) => r.claimed,
+        () => 0,
+      );
+      this.running = run;
+      void run.then((claimed) => {
+        if (!this.stopped) {
+          this.timer = setTimeout(loop, claimed > 0 ? 0 : this.options.pollMs);
+          this.timer.unref();
+        }
+      });
+    };
+    loop();
+  }
+
+  /** Stops polling and waits for the current pass. */
+  async close(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+    }
+    await this.running;
+  }
+}
+
+/**
+ * Dead letters for operators, with the reason of the last attempt.
+ * @param db - database
+ * @param limit - most rows
+ * @returns the dead letters, oldest first
+ */
+export async function listDeadLetters(db: Database, limit = 100): Promise<OutboxRow[]> {
+  return findOutbox(db, 'dead', limit);
+}
+
+/**
+ * Sends a dead letter again (an operator's decision): its attempts start over.
+ * @param db - database
+ * @param outboxId - the dead letter's id
+ * @returns true when it was a dead letter
+ */
+export async function retryDeadLetter(db: Database, outboxId: number): Promise<boolean> {
+  return updateDeadLetterForRetry(db, outboxId);
+}
+
+/**
+ * An organisation's inbox, in delivery order.
+ * @param db - database
+ * @param organizationId - the receiving Organization id
+ * @param options - paging: entries after `afterId`, at most `limit`
+ * @returns the entries
+ */
+export async function readInbox(db: Database, organizationId: string, options: { afterId?: number; limit?: number } = {}): Promise<InboxRow[]> {
+  return findInbox(db, organizationId, options.afterId ?? 0, Math.min(options.limit ?? 100, 1_000));
+}

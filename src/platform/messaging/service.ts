@@ -1,0 +1,260 @@
+import type { Endpoint, OperationDefinition, Organization } from '@medplum/fhirtypes';
+import type { Queryable } from '../../db/index.ts';
+import { RequestGuard } from '../access/guard.ts';
+import type { Principal } from '../access/principal.ts';
+import { IdentifierSystem } from '../identifiers/systems.ts';
+import { OperationOutcomeError, allOk, badRequest, forbidden } from '../fhir/outcome.ts';
+import { FhirRepository } from '../fhir/repo.ts';
+import type { FhirResponse, OperationHandler } from '../fhir/rest.ts';
+import type { Party } from './acknowledgement.ts';
+import { buildAcknowledgement } from './acknowledgement.ts';
+import type { OrganizationAddress, ParsedMessage } from './message.ts';
+import { ACKNOWLEDGEMENT_EVENT, AckError, MEDCOM_EVENT_SYSTEM, MESSAGE_PROFILES, fatalOutcome, parseMessage } from './message.ts';
+import type { NewOutboxRow } from './messaging.store.ts';
+import { findSenderBinding, findSentMessage, insertMessage, insertOutbox, insertSenderBinding } from './messaging.store.ts';
+
+/**
+ * The sending side of the MedCom messaging hub: `POST /fhir/$process-message` checks a message
+ * (structure, MedCom profile, sender, receivers and the message types they accept), stores it
+ * and its outbox rows in one transaction, and answers with the acknowledgement. Fatal problems
+ * are answered with an OperationOutcome (4xx) and nothing is stored. Delivery is the
+ * dispatcher's job (dispatcher.ts). See docs/messaging.md.
+ */
+
+/** `$process-message` (FHIR R4 messaging, https://hl7.org/fhir/R4/messageheader-operation-process-message.html). */
+export const processMessageOperation: OperationDefinition = {
+  resourceType: 'OperationDefinition',
+  id: 'process-message',
+  url: 'https://dsd.dk/fhir/OperationDefinition/process-message',
+  name: 'processMessage',
+  title: 'Modtag en MedCom FHIR-meddelelse',
+  status: 'active',
+  kind: 'operation',
+  code: 'process-message',
+  description:
+    'Accepts a MedCom message Bundle (MessageHeader first, Provenance, focus resources), validates it against its MedCom profile, checks that the caller may send as MessageHeader.sender and that each receiver accepts the message type, stores it and queues its delivery. Answers with the acknowledgement (ok); a fatal problem is answered with an OperationOutcome and nothing is stored. A duplicate (same sender, MessageHeader.id) gets the first answer again.',
+  system: true,
+  type: false,
+  instance: false,
+  parameter: [
+    { name: 'content', use: 'in', min: 1, max: '1', type: 'Bundle' },
+    { name: 'return', use: 'out', min: 0, max: '1', type: 'Bundle' },
+  ],
+};
+
+type Problem = { text: string; code?: AckError; expression?: string };
+
+export class MessagingService {
+  /** The platform's unrestricted repository: routing looks up organisations beyond the caller's reach. */
+  private readonly repo: FhirRepository;
+
+  constructor(repo: FhirRepository) {
+    this.repo = new FhirRepository(repo.platform);
+  }
+
+  /**
+   * Lets a backend client send messages as an organisation (operator set-up; docs/messaging.md).
+   * @param clientId - the registered backend client
+   * @param organizationId - the Organization id on the platform
+   * @param q - connection or transaction
+   */
+  async bindSender(clientId: string, organizationId: string, q: Queryable = this.repo.platform.db): Promise<void> {
+    const org = await this.readOrganization(`Organization/${organizationId}`, q);
+    if (org === undefined) {
+      throw new OperationOutcomeError(badRequest(`Organization/${organizationId} findes ikke`));
+    }
+    await insertSenderBinding(q, clientId, organizationId);
+  }
+
+  /** @returns the `$process-message` handler */
+  handler(): OperationHandler {
+    return async ({ repo, req, q }): Promise<FhirResponse> => {
+      if (q !== undefined || req.method !== 'POST') {
+        throw new OperationOutcomeError(badRequest('$process-message tager én meddelelse: POST /fhir/$process-message med en Bundle af typen message'));
+      }
+      return this.processMessage(repo, req.body);
+    };
+  }
+
+  /**
+   * Checks, stores and queues one message.
+   * @param caller - the caller's repository (its guard names the principal; the audit record is written with the message)
+   * @param body - the message Bundle
+   * @returns the acknowledgement (or, for an acknowledgement, an OK outcome)
+   */
+  async processMessage(caller: FhirRepository, body: unknown): Promise<FhirResponse> {
+    const guard = caller.access;
+    if (!(guard instanceof RequestGuard) || guard.principal.kind === 'citizen') {
+      throw new OperationOutcomeError(forbidden('Kun sundhedsfaglige og systemer kan sende MedCom-meddelelser'));
+    }
+    guard.permit('c', 'Bundle');
+    const parsed = parseMessage(body);
+    if (parsed.message === undefined) {
+      throw new OperationOutcomeError(fatalOutcome('bad-request', parsed.problems));
+    }
+    const message = parsed.message;
+
+    // The sender: an organisation on the platform the caller may send for.
+    const senderOrg = await this.findOrganization(message.sender);
+    if (senderOrg === undefined) {
+      throw new OperationOutcomeError(fatalOutcome('invalid', [{ text: `Afsenderen (${describe(message.sender)}) findes ikke i organisationsregistret`, expression: 'Bundle.entry[0].resource.sender' }]));
+    }
+    if (!(await this.maySendAs(guard.principal, senderOrg.id))) {
+      throw new OperationOutcomeError(fatalOutcome('forbidden', [{ text: `Du kan ikke sende som ${senderOrg.name ?? senderOrg.id} (MessageHeader.sender)`, expression: 'Bundle.entry[0].resource.sender' }]));
+    }
+
+    // A duplicate gets the first answer, whatever changed since (MedCom reliable messaging).
+    const seen = await findSentMessage(this.repo.platform.db, senderOrg.id, message.headerId, message.bundleId);
+    if (seen.byHeader !== undefined) {
+      return answer(seen.byHeader.ackContent);
+    }
+    if (seen.byBundle !== undefined) {
+      throw new OperationOutcomeError(fatalOutcome('conflict', [{ text: `Bundle.id ${message.bundleId} er allerede brugt til en anden meddelelse; en ny meddelelse skal have nyt Bundle.id`, expression: 'Bundle.id' }]));
+    }
+
+    this.checkProfile(message);
+
+    // Receivers: each must exist and accept the message type.
+    const problems: Problem[] = [];
+    const receivers: { use: 'primary' | 'cc'; party: Party }[] = [];
+    for (const [i, d] of message.destinations.entries()) {
+      const where = `Bundle.entry[0].resource.destination[${i}].receiver`;
+      const org = await this.findOrganization(d.receiver);
+      if (org === undefined) {
+        problems.push({ text: `Modtageren (${describe(d.receiver)}) findes ikke i organisationsregistret`, code: AckError.receiverUnknown, expression: where });
+        continue;
+      }
+      const endpoint = await this.endpointAccepting(org, message.eventCode);
+      if (endpoint === undefined) {
+        problems.push({ text: `${org.name ?? org.id} modtager ikke ${message.eventCode}`, code: AckError.receiverUnableToReceive, expression: where });
+        continue;
+      }
+      receivers.push({ use: d.use, party: { organization: org, endpoint } });
+    }
+    if (problems.length > 0) {
+      throw new OperationOutcomeError(fatalOutcome('invalid', problems));
+    }
+    const primary = receivers.find((r) => r.use === 'primary')!;
+    const isAck = message.eventCode === ACKNOWLEDGEMENT_EVENT;
+    const senderParty: Party = { organization: senderOrg, endpoint: await this.endpointAccepting(senderOrg, ACKNOWLEDGEMENT_EVENT) };
+    // An acknowledgement is never acknowledged.
+    const ackContent = isAck ? null : JSON.stringify(buildAcknowledgement(message, primary.party, senderParty, this.repo.platform.baseUrl, new Date()));
+    const outbox: NewOutboxRow[] = receivers.map((r) => ({ receiverOrg: r.party.organization.id, endpointId: r.party.endpoint?.id ?? null, role: r.use }));
+
+    return caller.transaction(async (tx) => {
+      const seq = await insertMessage(tx, {
+        bundleId: message.bundleId,
+        headerId: message.headerId,
+        eventCode: message.eventCode,
+        senderOrg: senderOrg.id,
+        receiverOrg: primary.party.organization.id,
+        content: JSON.stringify(message.bundle),
+        ackContent,
+      });
+      if (seq === undefined) {
+        // A copy sent at the same moment won the race: answer as for any duplicate.
+        const again = await findSentMessage(tx, senderOrg.id, message.headerId, message.bundleId);
+        if (again.byHeader !== undefined) {
+          return answer(again.byHeader.ackContent);
+        }
+        throw new OperationOutcomeError(fatalOutcome('conflict', [{ text: `Bundle.id ${message.bundleId} er allerede brugt til en anden meddelelse`, expression: 'Bundle.id' }]));
+      }
+      await insertOutbox(tx, seq, outbox);
+      guard.touched('Bundle', message.bundleId, []);
+      return answer(ackContent);
+    });
+  }
+
+  /** The Bundle must claim the MedCom profile of its message type and conform to it. */
+  private checkProfile(message: ParsedMessage): void {
+    const expected = MESSAGE_PROFILES[message.eventCode];
+    if (expected === undefined) {
+      throw new OperationOutcomeError(fatalOutcome('invalid', [{ text: `Meddelelsestypen ${message.eventCode} understøttes ikke af platformen`, code: AckError.valueSetValueUnknown, expression: 'Bundle.entry[0].resource.eventCoding' }]));
+    }
+    const profiles = message.bundle.meta?.profile ?? [];
+    if (!profiles.some((p) => p === expected || p.startsWith(`${expected}|`))) {
+      throw new OperationOutcomeError(fatalOutcome('invalid', [{ text: `En ${message.eventCode} skal angive profilen ${expected} i Bundle.meta.profile`, expression: 'Bundle.meta.profile' }]));
+    }
+    // Throws a 422 OperationOutcome listing every profile violation.
+    this.repo.validate(message.bundle);
+  }
+
+  private async maySendAs(principal: Principal, organizationId: string): Promise<boolean> {
+    if (principal.kind === 'professional') {
+      return principal.organizationRef === `Organization/${organizationId}`;
+    }
+    return principal.kind === 'system' && findSenderBinding(this.repo.platform.db, principal.claims.client_id, organizationId);
+  }
+
+  private async findOrganization(a: OrganizationAddress): Promise<(Organization & { id: string }) | undefined> {
+    if (a.sor === undefined && a.gln === undefined) {
+      return a.bundled ? undefined : this.readOrganization(a.reference);
+    }
+    const query: [string, string] = a.sor !== undefined ? ['identifier', `${IdentifierSystem.sor}|${a.sor}`] : ['identifier', `${IdentifierSystem.gln}|${a.gln ?? ''}`];
+    const result = await this.repo.search('Organization', [query, ['_count', '2']]);
+    if (result.matches.length !== 1) {
+      return undefined;
+    }
+    const org = JSON.parse(result.matches[0]!.content) as Organization & { id: string };
+    if (a.sor !== undefined && a.gln !== undefined) {
+      // Both given: they must name the same unit.
+      const gln = org.identifier?.find((i) => i.system === IdentifierSystem.gln)?.value;
+      if (gln !== undefined && gln !== a.gln) {
+        return undefined;
+      }
+    }
+    return org;
+  }
+
+  private async readOrganization(reference: string, q?: Queryable): Promise<(Organization & { id: string }) | undefined> {
+    const id = reference.slice('Organization/'.length);
+    try {
+      return JSON.parse((await this.repo.read('Organization', id, q)).content) as Organization & { id: string };
+    } catch (err) {
+      if (err instanceof OperationOutcomeError) {
+        return undefined;
+      }
+      throw err;
+    }
+  }
+
+  /** The organisation's active Endpoint whose payloadType lists the message type (reference data, see registers/README.md). */
+  private async endpointAccepting(org: Organization, eventCode: string): Promise<(Endpoint & { id: string }) | undefined> {
+    for (const ref of org.endpoint ?? []) {
+      const id = ref.reference?.startsWith('Endpoint/') === true ? ref.reference.slice('Endpoint/'.length) : undefined;
+      if (id === undefined) {
+        continue;
+      }
+      let ep: Endpoint & { id: string };
+      try {
+        ep = JSON.parse((await this.repo.read('Endpoint', id)).content) as Endpoint & { id: string };
+      } catch (err) {
+        if (err instanceof OperationOutcomeError) {
+          continue;
+        }
+        throw err;
+      }
+      if (endpointAccepts(ep, eventCode)) {
+        return ep;
+      }
+    }
+    return undefined;
+  }
+}
+
+/**
+ * @param ep - an Endpoint
+ * @param eventCode - a MedCom message event code
+ * @returns true when the Endpoint is active and lists the message type
+ */
+export function endpointAccepts(ep: Endpoint, eventCode: string): boolean {
+  return ep.status === 'active' && (ep.payloadType ?? []).some((t) => (t.coding ?? []).some((c) => c.system === MEDCOM_EVENT_SYSTEM && c.code === eventCode));
+}
+
+function describe(a: OrganizationAddress): string {
+  return a.sor !== undefined ? `SOR ${a.sor}` : a.gln !== undefined ? `GLN ${a.gln}` : a.reference;
+}
+
+function answer(ackContent: string | null): FhirResponse {
+  return { status: 200, body: ackContent ?? JSON.stringify({ ...allOk, issue: [{ severity: 'information', code: 'informational', details: { text: 'Kvitteringen er modtaget og videresendt' } }] }) };
+}
