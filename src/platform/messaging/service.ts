@@ -11,7 +11,7 @@ import { buildAcknowledgement } from './acknowledgement.ts';
 import type { OrganizationAddress, ParsedMessage } from './message.ts';
 import { ACKNOWLEDGEMENT_EVENT, AckError, MEDCOM_EVENT_SYSTEM, MESSAGE_PROFILES, fatalOutcome, parseMessage } from './message.ts';
 import type { NewOutboxRow } from './messaging.store.ts';
-import { findSenderBinding, findSentMessage, insertMessage, insertOutbox, insertSenderBinding } from './messaging.store.ts';
+import { findResourceContent, findSenderBinding, findSentMessage, insertMessage, insertOutbox, insertSenderBinding } from './messaging.store.ts';
 
 /**
  * The sending side of the MedCom messaging hub: `POST /fhir/$process-message` checks a message
@@ -42,6 +42,20 @@ export const processMessageOperation: OperationDefinition = {
   ],
 };
 
+/**
+ * Lets a backend client send MedCom messages as an organisation (operator set-up, like
+ * registering the client itself; see docs/messaging.md).
+ * @param db - database
+ * @param clientId - the registered backend client's id
+ * @param organizationId - the Organization id on the platform (e.g. `hosp-auh-cardiology`)
+ */
+export async function registerMessagingSender(db: Queryable, clientId: string, organizationId: string): Promise<void> {
+  if ((await findResourceContent(db, 'Organization', organizationId)) === undefined) {
+    throw new Error(`Organization/${organizationId} does not exist`);
+  }
+  await insertSenderBinding(db, clientId, organizationId);
+}
+
 type Problem = { text: string; code?: AckError; expression?: string };
 
 export class MessagingService {
@@ -50,20 +64,6 @@ export class MessagingService {
 
   constructor(repo: FhirRepository) {
     this.repo = new FhirRepository(repo.platform);
-  }
-
-  /**
-   * Lets a backend client send messages as an organisation (operator set-up; docs/messaging.md).
-   * @param clientId - the registered backend client
-   * @param organizationId - the Organization id on the platform
-   * @param q - connection or transaction
-   */
-  async bindSender(clientId: string, organizationId: string, q: Queryable = this.repo.platform.db): Promise<void> {
-    const org = await this.readOrganization(`Organization/${organizationId}`, q);
-    if (org === undefined) {
-      throw new OperationOutcomeError(badRequest(`Organization/${organizationId} findes ikke`));
-    }
-    await insertSenderBinding(q, clientId, organizationId);
   }
 
   /** @returns the `$process-message` handler */
@@ -206,10 +206,10 @@ export class MessagingService {
     return org;
   }
 
-  private async readOrganization(reference: string, q?: Queryable): Promise<(Organization & { id: string }) | undefined> {
+  private async readOrganization(reference: string): Promise<(Organization & { id: string }) | undefined> {
     const id = reference.slice('Organization/'.length);
     try {
-      return JSON.parse((await this.repo.read('Organization', id, q)).content) as Organization & { id: string };
+      return JSON.parse((await this.repo.read('Organization', id)).content) as Organization & { id: string };
     } catch (err) {
       if (err instanceof OperationOutcomeError) {
         return undefined;
