@@ -157,7 +157,7 @@ export async function insertOutbox(q: Queryable, messageSeq: number, rows: reado
   }
   await q.query(
     `INSERT INTO message_outbox (message_seq, receiver_org, endpoint_id, role)
-     SELECT $1, r.receiver_org, r.endpoint_id, r.role FROM jsonb_to_recordset($2::jsonb) AS r(receiver_org text, endpoint_id text, role text)
+     SELECT $1::bigint, r.receiver_org, r.endpoint_id, r.role FROM jsonb_to_recordset($2::text::jsonb) AS r(receiver_org text, endpoint_id text, role text)
      ON CONFLICT DO NOTHING`,
     [messageSeq, JSON.stringify(rows.map((r) => ({ receiver_org: r.receiverOrg, endpoint_id: r.endpointId, role: r.role })))],
   );
