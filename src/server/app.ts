@@ -31,7 +31,7 @@ import { AccessPolicy } from '../platform/access/policy.ts';
 import { AuditLog } from '../platform/audit/service.ts';
 import type { RequestFacts } from '../platform/access/guard.ts';
 import { FhirAccess, breakGlassOperation, describeInteraction } from './access.ts';
-import { MessageDispatcher, MessagingService, processMessageOperation } from '../platform/messaging/index.ts';
+import { MessageDispatcher, MessagingService, inboxOperation, processMessageOperation } from '../platform/messaging/index.ts';
 
 /** Optional parts the caller can supply (tests and the CLI share one validator). */
 export interface AppDeps {
@@ -75,12 +75,14 @@ export async function buildApp(config: Config, db: Database, deps: AppDeps = {})
   // Resource $validate
   // $reindex (system and type level)
   // $process-message (system level, MedCom messaging)
+  // Organization $inbox (MedCom messages delivered to an organisation)
   const operationList: [OperationDefinition, OperationHandler][] = [
     [everything.operation, everything.patientEverythingHandler],
     [validate.operation, validate.validateHandler],
     [reindex.operation, reindex.reindexHandler],
     [breakGlassOperation, access.breakGlassHandler()],
     [processMessageOperation, messaging.handler()],
+    [inboxOperation, messaging.inboxHandler()],
   ];
   const operations = new Map(operationList.map(([d, h]) => [`$${d.code ?? ''}`, h]));
   let capabilityCache: string | undefined;

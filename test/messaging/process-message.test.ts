@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Bundle, OperationOutcome, Organization, Provenance } from '@medplum/fhirtypes';
 import { MessageDispatcher } from '../../src/platform/messaging/index.ts';
-import type { TestApp } from '../support.ts';
+import type { TestApp, TestResponse } from '../support.ts';
 import { createTestApp, sharedValidator } from '../support.ts';
 import type { Sender } from './messaging-support.ts';
 import { PACKAGES, ackErrorCodes, addressOf, copy, createSender, headerOf, inboxBundles, messagingCounts, putReferenceUnits, readdress, renew } from './messaging-support.ts';
@@ -252,6 +252,43 @@ describe('$process-message', () => {
         assert.equal((await sender.post(good)).status, 200);
       });
     }
+  });
+
+  it('serves an inbox to the organisation\'s own systems only, each message once, in delivery order, with paging', async () => {
+    const a = admission(orgs);
+    const b = admission(orgs);
+    assert.equal((await sender.post(a)).status, 200);
+    assert.equal((await sender.post(b)).status, 200);
+    assert.equal((await sender.post(copy(a))).status, 200, 'a duplicate');
+    await dispatcher.drain();
+    const nursing = await createSender(t);
+    await nursing.bind(HOME_NURSING);
+    const get = (url: string, token: string): Promise<TestResponse> => t.request('GET', url, undefined, { authorization: `Bearer ${token}` });
+    const all = await get(`/fhir/Organization/${HOME_NURSING}/$inbox?_count=500`, nursing.token);
+    assert.equal(all.status, 200, all.text);
+    const ids = (all.body as Bundle).entry!.map((e) => e.resource!.id);
+    assert.deepEqual(ids.slice(-2), [a.id, b.id]);
+    assert.equal(new Set(ids).size, ids.length, 'no message twice');
+    assert.deepEqual((all.body as Bundle).entry!.find((e) => e.resource!.id === a.id)!.resource, a, 'as sent');
+    // Paging: one entry per page, following next links, gives the same list.
+    const paged: string[] = [];
+    let url: string | undefined = `/fhir/Organization/${HOME_NURSING}/$inbox?_count=1`;
+    while (url !== undefined) {
+      const page = await get(url, nursing.token);
+      assert.equal(page.status, 200, page.text);
+      const bundle = page.body as Bundle;
+      assert.ok((bundle.entry ?? []).length <= 1);
+      paged.push(...(bundle.entry ?? []).map((e) => e.resource!.id!));
+      const next = bundle.link?.find((l) => l.relation === 'next')?.url;
+      url = next === undefined ? undefined : next.replace('http://localhost', '');
+    }
+    assert.deepEqual(paged, ids);
+    // The sender's client does not read the receiver's inbox, and no client reads one it is not bound to.
+    assert.equal((await get(`/fhir/Organization/${HOME_NURSING}/$inbox`, sender.token)).status, 403);
+    const acks = await get(`/fhir/Organization/${HOSPITAL}/$inbox?_count=500`, sender.token);
+    assert.equal(acks.status, 200);
+    assert.ok((acks.body as Bundle).entry!.some((e) => headerOf(e.resource as Bundle).response?.identifier === headerOf(a).id), 'the sender reads its acknowledgements');
+    assert.equal((await get(`/fhir/Organization/${HOSPITAL}/$inbox`, nursing.token)).status, 403);
   });
 
   it('refuses callers without a valid token (401) and stores nothing', async () => {

@@ -9,4 +9,4 @@ export { MessageDispatcher, listDeadLetters, readInbox, retryDeadLetter } from '
 export type { Destination, OrganizationAddress, ParsedMessage } from './message.ts';
 export { ACKNOWLEDGEMENT_EVENT, AckError, MEDCOM_EVENT_SYSTEM, MESSAGE_PROFILES, parseMessage } from './message.ts';
 export type { InboxRow, OutboxRow } from './messaging.store.ts';
-export { MessagingService, endpointAccepts, processMessageOperation, registerMessagingSender } from './service.ts';
+export { MessagingService, endpointAccepts, inboxOperation, processMessageOperation, registerMessagingSender } from './service.ts';

@@ -11,7 +11,7 @@ import { buildAcknowledgement } from './acknowledgement.ts';
 import type { OrganizationAddress, ParsedMessage } from './message.ts';
 import { ACKNOWLEDGEMENT_EVENT, AckError, MEDCOM_EVENT_SYSTEM, MESSAGE_PROFILES, fatalOutcome, parseMessage } from './message.ts';
 import type { NewOutboxRow } from './messaging.store.ts';
-import { findResourceContent, findSenderBinding, findSentMessage, insertMessage, insertOutbox, insertSenderBinding } from './messaging.store.ts';
+import { findInbox as readInboxRows, findResourceContent, findSenderBinding, findSentMessage, insertMessage, insertOutbox, insertSenderBinding } from './messaging.store.ts';
 
 /**
  * The sending side of the MedCom messaging hub: `POST /fhir/$process-message` checks a message
@@ -56,6 +56,33 @@ export async function registerMessagingSender(db: Queryable, clientId: string, o
   await insertSenderBinding(db, clientId, organizationId);
 }
 
+/** `Organization/{id}/$inbox`: the messages delivered to an organisation, in delivery order. */
+export const inboxOperation: OperationDefinition = {
+  resourceType: 'OperationDefinition',
+  id: 'Organization-inbox',
+  url: 'https://dsd.dk/fhir/OperationDefinition/Organization-inbox',
+  name: 'inbox',
+  title: 'Indbakke: MedCom-meddelelser leveret til en organisation',
+  status: 'active',
+  kind: 'operation',
+  code: 'inbox',
+  description:
+    'The MedCom messages (and acknowledgements) delivered to an organisation, oldest first, each once. Readable by the organisation\'s own professionals and by the backend clients registered to send for it. Page with after (the last entry\'s inbox number, in the next link) and _count.',
+  resource: ['Organization'],
+  system: false,
+  type: false,
+  instance: true,
+  affectsState: false,
+  parameter: [
+    { name: 'after', use: 'in', min: 0, max: '1', type: 'integer' },
+    { name: '_count', use: 'in', min: 0, max: '1', type: 'integer' },
+    { name: 'return', use: 'out', min: 1, max: '1', type: 'Bundle' },
+  ],
+};
+
+/** Extension on each inbox entry: its number in the inbox (for paging). */
+const INBOX_NUMBER_URL = 'https://dsd.dk/fhir/StructureDefinition/inbox-number';
+
 type Problem = { text: string; code?: AckError; expression?: string };
 
 export class MessagingService {
@@ -73,6 +100,47 @@ export class MessagingService {
         throw new OperationOutcomeError(badRequest('$process-message tager én meddelelse: POST /fhir/$process-message med en Bundle af typen message'));
       }
       return this.processMessage(repo, req.body);
+    };
+  }
+
+  /** @returns the `Organization/{id}/$inbox` handler */
+  inboxHandler(): OperationHandler {
+    return async ({ repo, req, resourceType, id, params }): Promise<FhirResponse> => {
+      if (resourceType !== 'Organization' || id === undefined || req.method !== 'GET') {
+        throw new OperationOutcomeError(badRequest('Læs en indbakke med GET /fhir/Organization/{id}/$inbox'));
+      }
+      const guard = repo.access;
+      if (!(guard instanceof RequestGuard) || !(await this.maySendAs(guard.principal, id))) {
+        throw new OperationOutcomeError(forbidden('Indbakken kan kun læses af organisationens egne medarbejdere og systemer'));
+      }
+      guard.permit('r', 'Bundle');
+      const number = (name: string, fallback: number): number => {
+        const v = params[name]?.[0];
+        if (v === undefined) {
+          return fallback;
+        }
+        if (typeof v !== 'string' || !/^\d{1,15}$/.test(v)) {
+          throw new OperationOutcomeError(badRequest(`${name} skal være et heltal`));
+        }
+        return Number(v);
+      };
+      const after = number('after', 0);
+      const count = Math.min(number('_count', 50), 500);
+      const rows = await readInboxRows(this.repo.platform.db, id, after, count + 1);
+      const page = rows.slice(0, count);
+      for (const r of page) {
+        guard.touched('Bundle', (JSON.parse(r.content) as { id?: string }).id ?? String(r.messageSeq), []);
+      }
+      const base = `${this.repo.platform.baseUrl}/Organization/${id}/$inbox`;
+      const last = page[page.length - 1];
+      const links = [{ relation: 'self', url: `${base}?after=${after}&_count=${count}` }];
+      if (rows.length > count && last !== undefined) {
+        links.push({ relation: 'next', url: `${base}?after=${last.id}&_count=${count}` });
+      }
+      const head = JSON.stringify({ resourceType: 'Bundle', type: 'collection', timestamp: new Date().toISOString(), link: links });
+      // Each message is served as stored (exact JSON text), not re-serialised.
+      const entries = page.map((r) => `{"extension":[{"url":"${INBOX_NUMBER_URL}","valueInteger":${r.id}}],"resource":${r.content}}`);
+      return { status: 200, body: `${head.slice(0, -1)},"entry":[${entries.join(',')}]}` };
     };
   }
 
