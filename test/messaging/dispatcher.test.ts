@@ -87,6 +87,25 @@ describe('outbox dispatcher', () => {
     assert.deepEqual(rows.map((r) => ({ attempts: Number(r.attempts), status: r.status })), [{ attempts: 2, status: 'delivered' }]);
   });
 
+  it('a delivery whose workers keep dying on it becomes a dead letter instead of being claimed forever', async () => {
+    const msg = await send(NURSING);
+    const dying = new MessageDispatcher(t.db, { leaseMs: 20, maxAttempts: 2 });
+    for (let i = 0; i < 2; i++) {
+      assert.equal((await dying.claim()).length, 1, `claim ${i + 1}`);
+      await sleep(40);
+    }
+    const [third] = await dying.claim();
+    assert.equal(third?.attempts, 3);
+    assert.equal(await dying.deliver(third), 'dead');
+    const dead = (await listDeadLetters(t.db)).find((d) => d.bundleId === msg.id);
+    assert.match(dead?.lastError ?? '', /opgivet efter 2 forsøg/);
+    assert.equal((await inboxBundles(t, NURSING)).filter((b) => b.id === msg.id).length, 0);
+    // Retried by the operator, it is delivered once.
+    assert.equal(await retryDeadLetter(t.db, dead!.id), true);
+    await new MessageDispatcher(t.db).drain();
+    assert.equal((await inboxBundles(t, NURSING)).filter((b) => b.id === msg.id).length, 1);
+  });
+
   it('a worker whose lease ran out but was not taken over still finishes its delivery', async () => {
     const msg = await send(NURSING);
     const slow = new MessageDispatcher(t.db, { leaseMs: 50 });

@@ -100,6 +100,11 @@ export class MessageDispatcher {
    * @returns what happened
    */
   async deliver(c: Claim): Promise<Outcome> {
+    if (c.attempts > this.options.maxAttempts) {
+      // Claimed again and again without finishing (workers dying on it): give up, keep the reason.
+      const held = await failDelivery(this.db, c.id, c.token, `opgivet efter ${c.attempts - 1} forsøg uden afslutning (arbejderen stoppede undervejs)`, 0, true);
+      return held ? 'dead' : 'lost';
+    }
     try {
       return await this.db.transaction(async (tx): Promise<Outcome> => {
         const msg = await findMessage(tx, c.messageSeq);
