@@ -115,25 +115,27 @@ describe('outbox dispatcher', () => {
     assert.equal((await inboxBundles(t, NURSING)).filter((b) => b.id === msg.id).length, 1);
   });
 
-  it('only the oldest pending message of a receiver is claimed: a receiver gets its messages in the order sent', async () => {
+  it('a receiver\'s queue is claimed from its oldest message, by one worker at a time: it gets its messages in the order sent', async () => {
     const first = await send(NURSING);
     const second = await send(NURSING);
     const other = await send(HOME_CARE);
     const a = new MessageDispatcher(t.db);
     const b = new MessageDispatcher(t.db);
     const claimsA = await a.claim();
-    assert.deepEqual(claimsA.map((c) => c.receiverOrg).sort(), [HOME_CARE, NURSING], 'one head per receiver');
-    assert.deepEqual(await b.claim(), [], 'the second message waits while the first is in flight');
+    assert.deepEqual(
+      claimsA.map((c) => c.receiverOrg),
+      [NURSING, NURSING, HOME_CARE],
+      'each receiver\'s run, oldest first',
+    );
+    assert.deepEqual(await b.claim(), [], 'no other worker takes a receiver whose queue is claimed');
+    // A run is at most runLength long; the rest waits for the next claim of that receiver.
+    const short = new MessageDispatcher(t.db, { runLength: 1 });
     for (const c of claimsA) {
       assert.equal(await a.deliver(c), 'delivered');
     }
-    // Now the second message is its receiver's head, and the acknowledgements head the sender's queue.
-    const next = await b.claim();
-    assert.deepEqual(next.map((c) => c.receiverOrg).sort(), [HOSPITAL, NURSING].sort());
-    assert.equal(next.find((c) => c.receiverOrg === NURSING)!.role, 'primary');
-    for (const c of next) {
-      assert.equal(await b.deliver(c), 'delivered');
-    }
+    const acks = await short.claim();
+    assert.deepEqual(acks.map((c) => c.receiverOrg), [HOSPITAL], 'the acknowledgements, one at a time with runLength 1');
+    await short.deliver(acks[0]!);
     await b.drain();
     const inbox = (await inboxBundles(t, NURSING)).map((x) => x.id);
     assert.deepEqual(inbox.slice(-2), [first.id, second.id]);
@@ -187,8 +189,13 @@ describe('outbox dispatcher', () => {
     await setEndpointStatus(NURSING, 'off');
     const patient = new MessageDispatcher(t.db, { maxAttempts: 3, backoffMs: 60_000 });
     const first = await patient.runOnce();
-    assert.deepEqual({ claimed: first.claimed, failed: first.failed }, { claimed: 1, failed: 1 });
+    assert.deepEqual({ claimed: first.claimed, failed: first.failed, delivered: first.delivered }, { claimed: 1, failed: 1, delivered: 0 }, 'the later message of the run is given back unattempted');
     assert.equal((await patient.runOnce()).claimed, 0, 'waiting for its backoff; the later message does not overtake it');
+    const waiting = await t.db.query<{ attempts: number; claimed_by: string | null }>(
+      `SELECT o.attempts, o.claimed_by FROM message_outbox o JOIN message m ON m.seq = o.message_seq WHERE m.bundle_id = $1`,
+      [later.id],
+    );
+    assert.deepEqual(waiting.map((w) => ({ attempts: Number(w.attempts), claimedBy: w.claimed_by })), [{ attempts: 0, claimedBy: null }]);
 
     const eager = new MessageDispatcher(t.db, { maxAttempts: 3, backoffMs: 0 });
     await t.db.query(`UPDATE message_outbox SET next_attempt_at = now() WHERE status = 'pending'`);

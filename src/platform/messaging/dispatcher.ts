@@ -14,6 +14,7 @@ import {
   insertInbox,
   insertMessage,
   insertOutbox,
+  releaseDeliveries,
   updateDeadLetterForRetry,
 } from './messaging.store.ts';
 import { endpointAccepts } from './service.ts';
@@ -30,7 +31,10 @@ export interface DispatcherOptions {
   readonly workerId?: string;
   /** How long a claim holds a delivery; a crashed worker's deliveries are claimed again after it. */
   readonly leaseMs?: number;
+  /** Most receivers per claim. */
   readonly batchSize?: number;
+  /** Most deliveries per receiver per claim, delivered in order by one worker. */
+  readonly runLength?: number;
   /** Attempts before a delivery becomes a dead letter. */
   readonly maxAttempts?: number;
   /** Wait after the first failed attempt; doubled after each further one. */
@@ -42,6 +46,7 @@ export interface DispatcherOptions {
 
 /** What one pass did. */
 export interface DispatchResult {
+  /** Claimed and attempted (rows given back unattempted after a failure are not counted). */
   readonly claimed: number;
   readonly delivered: number;
   /** Failed, to be retried. */
@@ -75,6 +80,7 @@ export class MessageDispatcher {
       workerId: options.workerId ?? `dispatcher-${randomUUID()}`,
       leaseMs: options.leaseMs ?? 60_000,
       batchSize: options.batchSize ?? 50,
+      runLength: options.runLength ?? 20,
       maxAttempts: options.maxAttempts ?? 10,
       backoffMs: options.backoffMs ?? 1_000,
       maxBackoffMs: options.maxBackoffMs ?? 15 * 60_000,
@@ -83,13 +89,14 @@ export class MessageDispatcher {
   }
 
   /**
-   * Claims due deliveries (a short statement of its own).
-   * @param limit - most deliveries
-   * @returns the claims
+   * Claims due deliveries (one statement): for up to `batchSize` receivers, a run of up to
+   * `runLength` of each receiver's oldest pending deliveries.
+   * @param receivers - most receivers
+   * @returns the claims, in outbox order
    */
-  async claim(limit = this.options.batchSize): Promise<Claim[]> {
+  async claim(receivers = this.options.batchSize): Promise<Claim[]> {
     const token = `${this.options.workerId}:${randomUUID()}`;
-    return (await claimDeliveries(this.db, token, limit, this.options.leaseMs)).map((c) => ({ ...c, token }));
+    return (await claimDeliveries(this.db, token, receivers, this.options.runLength, this.options.leaseMs)).map((c) => ({ ...c, token }));
   }
 
   /**
@@ -149,14 +156,29 @@ export class MessageDispatcher {
   }
 
   /**
-   * One pass: claim a batch and deliver it, in order.
+   * One pass: claim a batch and deliver it, each receiver's run in order. After a failure the
+   * rest of that receiver's run is given back unattempted, so nothing overtakes the failed one.
    * @returns counts
    */
   async runOnce(): Promise<DispatchResult> {
     const claims = await this.claim();
     const counts = { claimed: claims.length, delivered: 0, failed: 0, dead: 0, lost: 0 };
+    const stopped = new Set<string>();
+    const released: Claim[] = [];
     for (const c of claims) {
-      counts[await this.deliver(c)]++;
+      if (stopped.has(c.receiverOrg)) {
+        released.push(c);
+        continue;
+      }
+      const outcome = await this.deliver(c);
+      counts[outcome]++;
+      if (outcome !== 'delivered') {
+        stopped.add(c.receiverOrg);
+      }
+    }
+    if (released.length > 0) {
+      await releaseDeliveries(this.db, released.map((c) => c.id), released[0]!.token);
+      counts.claimed -= released.length;
     }
     return counts;
   }

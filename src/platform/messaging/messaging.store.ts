@@ -164,42 +164,74 @@ export async function insertOutbox(q: Queryable, messageSeq: number, rows: reado
 }
 
 /**
- * Claims deliveries that are due: only the oldest pending row of each receiver (so a receiver
- * gets its messages in the order they were sent), not leased by another worker, locked with
- * FOR UPDATE SKIP LOCKED so concurrent workers never claim the same row. The claim is a lease:
- * when it runs out before the row is finished, another worker claims it again.
- * @param q - connection (one short statement)
+ * Claims deliveries that are due. Per receiver, the claim starts at its oldest pending row (the
+ * head), locked with FOR UPDATE SKIP LOCKED so concurrent workers never claim the same head;
+ * holding the head is what entitles a worker to that receiver's queue. With the head it takes
+ * the receiver's next pending rows in order (a run, up to `runLength` in all), stopping before
+ * the first row that is not due or still leased, so a run never skips a row. A receiver thus
+ * gets its messages in the order they were sent. The claim is a lease: when it runs out before
+ * a row is finished, the rows are claimed again.
+ * @param q - connection (one statement)
  * @param token - this claim's unique token
- * @param limit - most rows to claim
+ * @param receivers - most receivers (heads) to claim
+ * @param runLength - most rows per receiver, head included
  * @param leaseMs - lease length
- * @returns the claimed rows
+ * @returns the claimed rows, in outbox order
  */
-export async function claimDeliveries(q: Queryable, token: string, limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
+export async function claimDeliveries(q: Queryable, token: string, receivers: number, runLength: number, leaseMs: number): Promise<ClaimedDelivery[]> {
   const rows = await q.query<{ id: number | string; message_seq: number | string; receiver_org: string; endpoint_id: string | null; role: string; attempts: number }>(
     `WITH heads AS (
        SELECT DISTINCT ON (receiver_org) id FROM message_outbox WHERE status = 'pending' ORDER BY receiver_org, id
-     ), ready AS (
-       SELECT o.id FROM message_outbox o JOIN heads h ON h.id = o.id
+     ), locked AS (
+       SELECT o.id, o.receiver_org FROM message_outbox o JOIN heads h ON h.id = o.id
        WHERE o.status = 'pending' AND o.next_attempt_at <= now() AND (o.claimed_until IS NULL OR o.claimed_until < now())
        ORDER BY o.id LIMIT $1
        FOR UPDATE OF o SKIP LOCKED
+     ), runs AS (
+       SELECT id FROM locked
+       UNION ALL
+       SELECT r.id FROM locked l CROSS JOIN LATERAL (
+         SELECT x.id FROM (
+           SELECT n.id, bool_and(n.next_attempt_at <= now() AND (n.claimed_until IS NULL OR n.claimed_until < now())) OVER (ORDER BY n.id) AS clear
+             FROM (SELECT m.id, m.next_attempt_at, m.claimed_until FROM message_outbox m
+                    WHERE m.receiver_org = l.receiver_org AND m.status = 'pending' AND m.id > l.id ORDER BY m.id LIMIT $2) n
+         ) x WHERE x.clear
+       ) r
      )
      UPDATE message_outbox o
-        SET claimed_by = $2, claimed_until = now() + $3::double precision * interval '1 millisecond', attempts = o.attempts + 1
-       FROM ready WHERE o.id = ready.id
+        SET claimed_by = $3, claimed_until = now() + $4::double precision * interval '1 millisecond', attempts = o.attempts + 1
+       FROM runs WHERE o.id = runs.id AND o.status = 'pending'
      RETURNING o.id, o.message_seq, o.receiver_org, o.endpoint_id, o.role, o.attempts`,
-    [limit, token, leaseMs],
+    [receivers, Math.max(0, runLength - 1), token, leaseMs],
   );
   return rows
     .map((r) => ({
       id: Number(r.id),
       messageSeq: Number(r.message_seq),
-      receiverOrg: String(r.receiver_org),
+      receiverOrg: r.receiver_org,
       endpointId: r.endpoint_id,
       role: r.role === 'cc' ? ('cc' as const) : ('primary' as const),
       attempts: Number(r.attempts),
     }))
     .sort((a, b) => a.id - b.id);
+}
+
+/**
+ * Gives back claimed rows not attempted (the rest of a receiver's run after a failure), so they
+ * stay behind the failed row in the receiver's order and their attempt is not counted.
+ * @param q - connection
+ * @param ids - outbox rows
+ * @param token - the claim token
+ */
+export async function releaseDeliveries(q: Queryable, ids: readonly number[], token: string): Promise<void> {
+  if (ids.length === 0) {
+    return;
+  }
+  await q.query(
+    `UPDATE message_outbox SET claimed_by = NULL, claimed_until = NULL, attempts = greatest(attempts - 1, 0)
+      WHERE id = ANY($1::bigint[]) AND claimed_by = $2 AND status = 'pending'`,
+    [ids, token],
+  );
 }
 
 /**
