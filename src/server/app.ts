@@ -25,13 +25,13 @@ import { FhirRepository } from '../platform/fhir/repo.ts';
 import type { FhirRequest, FhirResponse, OperationHandler, RestOptions } from '../platform/fhir/rest.ts';
 import { handleRequest } from '../platform/fhir/rest.ts';
 import { initIdentity } from '../platform/identity/index.ts';
+import { MessageDispatcher, MessagingService, inboxOperation, processMessageOperation } from '../platform/messaging/index.ts';
 import { mountIdentity } from './identity.ts';
 import type { AccessPolicyOptions } from '../platform/access/policy.ts';
 import { AccessPolicy } from '../platform/access/policy.ts';
 import { AuditLog } from '../platform/audit/service.ts';
 import type { RequestFacts } from '../platform/access/guard.ts';
 import { FhirAccess, breakGlassOperation, describeInteraction } from './access.ts';
-import { MessageDispatcher, MessagingService, inboxOperation, processMessageOperation } from '../platform/messaging/index.ts';
 
 /** Optional parts the caller can supply (tests and the CLI share one validator). */
 export interface AppDeps {
