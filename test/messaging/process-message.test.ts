@@ -2,11 +2,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Bundle, OperationOutcome, Organization, Provenance } from '@medplum/fhirtypes';
+import { IdentifierSystem } from '../../src/platform/identifiers/systems.ts';
 import { MessageDispatcher } from '../../src/platform/messaging/index.ts';
+import { referenceData } from '../../src/platform/registers/index.ts';
+import { professionalToken } from '../auth-support.ts';
 import type { TestApp, TestResponse } from '../support.ts';
 import { createTestApp, sharedValidator } from '../support.ts';
 import type { Sender } from './messaging-support.ts';
-import { PACKAGES, ackErrorCodes, addressOf, copy, createSender, headerOf, inboxBundles, messagingCounts, putReferenceUnits, readdress, renew } from './messaging-support.ts';
+import { PACKAGES, ackErrorCodes, addressOf, copy, createSender, headerOf, inboxBundles, messagingCounts, putReferenceUnits, putResources, readdress, renew } from './messaging-support.ts';
 
 /**
  * POST /fhir/$process-message on the reference data: a hospital department sends a
@@ -289,6 +292,26 @@ describe('$process-message', () => {
     assert.equal(acks.status, 200);
     assert.ok((acks.body as Bundle).entry!.some((e) => headerOf(e.resource as Bundle).response?.identifier === headerOf(a).id), 'the sender reads its acknowledgements');
     assert.equal((await get(`/fhir/Organization/${HOSPITAL}/$inbox`, nursing.token)).status, 403);
+  });
+
+  it('lets a health professional send only as the unit they logged in at, and read only its inbox', async () => {
+    const ref = referenceData();
+    const practitioner = ref.practitioners.find((p) => p.id === 'prac-demo-hospital-doctor')!;
+    const role = ref.roles.find((r) => r.practitioner?.reference === `Practitioner/${practitioner.id!}`)!;
+    assert.equal(role.organization?.reference, `Organization/${HOSPITAL}`);
+    await putResources(t, [practitioner, role]);
+    const authorisationId = practitioner.identifier!.find((i) => i.system === IdentifierSystem.authorization)!.value!;
+    const token = await professionalToken(t, authorisationId, { roleId: role.id!, scope: 'openid fhirUser user/Bundle.cr' });
+    const post = (b: Bundle): Promise<TestResponse> => t.request('POST', '/fhir/$process-message', b, { authorization: `Bearer ${token}` });
+    const own = await post(admission(orgs));
+    assert.equal(own.status, 200, own.text);
+    assert.equal(headerOf(own.body as Bundle).response?.code, 'ok');
+    const before = await messagingCounts(t);
+    const foreign = await post(admission(orgs, OTHER_HOSPITAL));
+    assert.equal(foreign.status, 403, foreign.text);
+    assert.deepEqual(await messagingCounts(t), before);
+    assert.equal((await t.request('GET', `/fhir/Organization/${HOSPITAL}/$inbox`, undefined, { authorization: `Bearer ${token}` })).status, 200);
+    assert.equal((await t.request('GET', `/fhir/Organization/${HOME_NURSING}/$inbox`, undefined, { authorization: `Bearer ${token}` })).status, 403);
   });
 
   it('refuses callers without a valid token (401) and stores nothing', async () => {
