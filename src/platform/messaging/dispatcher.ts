@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, Endpoint } from '@medplum/fhirtypes';
-import type { Database } from '../../db/index.ts';
+import type { Database, Queryable } from '../../db/index.ts';
 import { ACKNOWLEDGEMENT_EVENT, AckError } from './message.ts';
 import type { ClaimedDelivery, InboxRow, OutboxRow } from './messaging.store.ts';
 import {
@@ -113,45 +113,71 @@ export class MessageDispatcher {
       return held ? 'dead' : 'lost';
     }
     try {
-      return await this.db.transaction(async (tx): Promise<Outcome> => {
-        const msg = await findMessage(tx, c.messageSeq);
-        if (msg === undefined) {
-          throw new DeliveryRefused('meddelelsen findes ikke');
-        }
-        if (c.endpointId !== null) {
-          const content = await findResourceContent(tx, 'Endpoint', c.endpointId);
-          if (content === undefined || !endpointAccepts(JSON.parse(content) as Endpoint, msg.eventCode)) {
-            throw new DeliveryRefused(`${AckError.mailboxOutOfOperation}: modtagerens Endpoint/${c.endpointId} tager ikke imod ${msg.eventCode}`);
-          }
-        }
-        if (!(await finishDelivery(tx, c.id, c.token))) {
-          return 'lost';
-        }
-        await insertInbox(tx, c.receiverOrg, c.messageSeq);
-        if (c.role === 'primary' && msg.eventCode !== ACKNOWLEDGEMENT_EVENT && msg.ackContent !== null) {
-          const ack = JSON.parse(msg.ackContent) as Bundle;
-          const ackSeq = await insertMessage(tx, {
-            bundleId: ack.id ?? '',
-            headerId: ack.entry?.[0]?.resource?.id ?? '',
-            eventCode: ACKNOWLEDGEMENT_EVENT,
-            senderOrg: c.receiverOrg,
-            receiverOrg: msg.senderOrg,
-            content: msg.ackContent,
-            ackContent: null,
-            acknowledges: msg.seq,
-          });
-          if (ackSeq !== undefined) {
-            await insertOutbox(tx, ackSeq, [{ receiverOrg: msg.senderOrg, endpointId: null, role: 'primary' }]);
-          }
-        }
-        return 'delivered';
-      });
+      return await this.db.transaction((tx) => this.deliverIn(tx, c));
     } catch (err) {
       const reason = err instanceof DeliveryRefused ? err.message : `teknisk fejl: ${err instanceof Error ? err.message : 'ukendt'}`;
       const dead = c.attempts >= this.options.maxAttempts;
       const delay = Math.min(this.options.maxBackoffMs, this.options.backoffMs * 2 ** Math.max(0, c.attempts - 1));
       const held = await failDelivery(this.db, c.id, c.token, reason, delay, dead);
       return !held ? 'lost' : dead ? 'dead' : 'failed';
+    }
+  }
+
+  /** One delivery inside the caller's transaction; throws DeliveryRefused when the receiver cannot take it. */
+  private async deliverIn(tx: Queryable, c: Claim): Promise<Outcome> {
+    const msg = await findMessage(tx, c.messageSeq);
+    if (msg === undefined) {
+      throw new DeliveryRefused('meddelelsen findes ikke');
+    }
+    if (c.endpointId !== null) {
+      const content = await findResourceContent(tx, 'Endpoint', c.endpointId);
+      if (content === undefined || !endpointAccepts(JSON.parse(content) as Endpoint, msg.eventCode)) {
+        throw new DeliveryRefused(`${AckError.mailboxOutOfOperation}: modtagerens Endpoint/${c.endpointId} tager ikke imod ${msg.eventCode}`);
+      }
+    }
+    if (!(await finishDelivery(tx, c.id, c.token))) {
+      return 'lost';
+    }
+    await insertInbox(tx, c.receiverOrg, c.messageSeq);
+    if (c.role === 'primary' && msg.eventCode !== ACKNOWLEDGEMENT_EVENT && msg.ackContent !== null) {
+      const ack = JSON.parse(msg.ackContent) as Bundle;
+      const ackSeq = await insertMessage(tx, {
+        bundleId: ack.id ?? '',
+        headerId: ack.entry?.[0]?.resource?.id ?? '',
+        eventCode: ACKNOWLEDGEMENT_EVENT,
+        senderOrg: c.receiverOrg,
+        receiverOrg: msg.senderOrg,
+        content: msg.ackContent,
+        ackContent: null,
+        acknowledges: msg.seq,
+      });
+      if (ackSeq !== undefined) {
+        await insertOutbox(tx, ackSeq, [{ receiverOrg: msg.senderOrg, endpointId: null, role: 'primary' }]);
+      }
+    }
+    return 'delivered';
+  }
+
+  /**
+   * Delivers a receiver's run in one transaction (one commit instead of one per message).
+   * @param run - claims of one receiver, in order
+   * @returns the outcomes, or undefined when any delivery failed: then nothing of the run was
+   *   written and the caller delivers one by one, which records the failure
+   */
+  private async deliverRun(run: readonly Claim[]): Promise<Outcome[] | undefined> {
+    if (run.some((c) => c.attempts > this.options.maxAttempts)) {
+      return undefined;
+    }
+    try {
+      return await this.db.transaction(async (tx) => {
+        const outcomes: Outcome[] = [];
+        for (const c of run) {
+          outcomes.push(await this.deliverIn(tx, c));
+        }
+        return outcomes;
+      });
+    } catch {
+      return undefined;
     }
   }
 
@@ -163,17 +189,29 @@ export class MessageDispatcher {
   async runOnce(): Promise<DispatchResult> {
     const claims = await this.claim();
     const counts = { claimed: claims.length, delivered: 0, failed: 0, dead: 0, lost: 0 };
-    const stopped = new Set<string>();
-    const released: Claim[] = [];
+    const runs = new Map<string, Claim[]>();
     for (const c of claims) {
-      if (stopped.has(c.receiverOrg)) {
-        released.push(c);
+      const run = runs.get(c.receiverOrg) ?? [];
+      run.push(c);
+      runs.set(c.receiverOrg, run);
+    }
+    const released: Claim[] = [];
+    for (const run of runs.values()) {
+      const together = run.length > 1 ? await this.deliverRun(run) : undefined;
+      if (together !== undefined) {
+        for (const outcome of together) {
+          counts[outcome]++;
+        }
         continue;
       }
-      const outcome = await this.deliver(c);
-      counts[outcome]++;
-      if (outcome !== 'delivered') {
-        stopped.add(c.receiverOrg);
+      // One by one: the first delivery that does not succeed stops the run.
+      for (const [i, c] of run.entries()) {
+        const outcome = await this.deliver(c);
+        counts[outcome]++;
+        if (outcome !== 'delivered') {
+          released.push(...run.slice(i + 1));
+          break;
+        }
       }
     }
     if (released.length > 0) {
