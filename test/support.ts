@@ -22,6 +22,8 @@ export function loadTestConfig(overrides: Record<string, string> = {}): Config {
 
 export interface TestDatabase {
   readonly db: Database;
+  /** The PostgreSQL URL of this database (other processes can open it); undefined on PGlite. */
+  readonly url: string | undefined;
   close(): Promise<void>;
 }
 
@@ -33,7 +35,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const url = process.env.DATABASE_URL;
   if (url === undefined || url === '') {
     const db = await openDatabase({ databaseUrl: undefined, dataDir: 'memory://' });
-    return { db, close: () => db.close() };
+    return { db, url: undefined, close: () => db.close() };
   }
   const name = `dsd_test_${Date.now()}_${randomBytes(4).toString('hex')}`;
   const admin = postgres(url, { max: 1, onnotice: () => undefined });
@@ -43,6 +45,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const db = await openDatabase({ databaseUrl: u.toString(), dataDir: '' });
   return {
     db,
+    url: u.toString(),
     async close(): Promise<void> {
       await db.close();
       await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
@@ -65,6 +68,8 @@ export function sharedValidator(): Promise<ResourceValidator> {
 export interface TestApp {
   readonly app: FastifyInstance;
   readonly db: Database;
+  /** See TestDatabase.url. */
+  readonly databaseUrl: string | undefined;
   /** Sends a request and returns status, headers and the parsed JSON body. */
   request(method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<TestResponse>;
   close(): Promise<void>;
@@ -108,6 +113,7 @@ export async function createTestApp(options: { validate?: boolean; auth?: 'syste
   const testApp: TestApp = {
     app,
     db: tdb.db,
+    databaseUrl: tdb.url,
     async request(method, url, body, headers = {}): Promise<TestResponse> {
       const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
       const res = await app.inject({

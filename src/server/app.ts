@@ -25,6 +25,7 @@ import { FhirRepository } from '../platform/fhir/repo.ts';
 import type { FhirRequest, FhirResponse, OperationHandler, RestOptions } from '../platform/fhir/rest.ts';
 import { handleRequest } from '../platform/fhir/rest.ts';
 import { initIdentity } from '../platform/identity/index.ts';
+import { MessageDispatcher, MessagingService, inboxOperation, processMessageOperation } from '../platform/messaging/index.ts';
 import { mountIdentity } from './identity.ts';
 import type { AccessPolicyOptions } from '../platform/access/policy.ts';
 import { AccessPolicy } from '../platform/access/policy.ts';
@@ -43,6 +44,8 @@ export interface AppDeps {
    * only an in-process caller can ask for it, to measure what access control costs (bench/).
    */
   readonly withoutAccessControl?: boolean;
+  /** Run the MedCom outbox dispatcher in the background (the server does; tests drive their own). */
+  readonly messagingDispatcher?: boolean;
 }
 
 const FHIR_JSON = 'application/fhir+json; charset=utf-8';
@@ -65,15 +68,21 @@ export async function buildApp(config: Config, db: Database, deps: AppDeps = {})
   audit.startRetentionJob();
   const identity = await initIdentity({ db, config, repo });
   const access = new FhirAccess(policy, identity, audit);
+  const messaging = new MessagingService(repo);
+  const dispatcher = deps.messagingDispatcher === true ? new MessageDispatcher(db) : undefined;
 
   // Patient $everything
   // Resource $validate
   // $reindex (system and type level)
+  // $process-message (system level, MedCom messaging)
+  // Organization $inbox (MedCom messages delivered to an organisation)
   const operationList: [OperationDefinition, OperationHandler][] = [
     [everything.operation, everything.patientEverythingHandler],
     [validate.operation, validate.validateHandler],
     [reindex.operation, reindex.reindexHandler],
     [breakGlassOperation, access.breakGlassHandler()],
+    [processMessageOperation, messaging.handler()],
+    [inboxOperation, messaging.inboxHandler()],
   ];
   const operations = new Map(operationList.map(([d, h]) => [`$${d.code ?? ''}`, h]));
   let capabilityCache: string | undefined;
@@ -98,6 +107,7 @@ export async function buildApp(config: Config, db: Database, deps: AppDeps = {})
 
   // A background ANALYZE must finish before the caller closes the database.
   app.addHook('onClose', async () => {
+    await dispatcher?.close();
     await identity.close();
     await audit.close();
     await platform.stats.idle();
@@ -168,6 +178,8 @@ export async function buildApp(config: Config, db: Database, deps: AppDeps = {})
     void reply.header('x-request-id', req.id);
     done(null, payload);
   });
+
+  dispatcher?.start();
 
   app.get('/healthz', (_req, reply) => {
     void reply.send({ status: 'ok', database: db.dialect });

@@ -26,7 +26,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     // Demo data (reference data, demo users, 1,000 citizens) once on an empty database; DSD_SEED_DEMO=false skips it.
     await ensureDemoDataOnStart(db, validator, `${config.baseUrl}/fhir`, (line) => process.stdout.write(`${line}\n`));
   }
-  const app = await buildApp(config, db, { validator });
+  const app = await buildApp(config, db, { validator, messagingDispatcher: true });
   await app.listen({ port: config.port, host: config.host });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr !== null ? addr.port : config.port;

@@ -1,0 +1,305 @@
+import { randomUUID } from 'node:crypto';
+import type { Bundle, Endpoint } from '@medplum/fhirtypes';
+import type { Database, Queryable } from '../../db/index.ts';
+import { ACKNOWLEDGEMENT_EVENT, AckError } from './message.ts';
+import type { ClaimedDelivery, InboxRow, OutboxRow } from './messaging.store.ts';
+import {
+  claimDeliveries,
+  failDelivery,
+  findInbox,
+  findMessage,
+  findOutbox,
+  findResourceContent,
+  finishDelivery,
+  insertInbox,
+  insertMessage,
+  insertOutbox,
+  releaseDeliveries,
+  updateDeadLetterForRetry,
+} from './messaging.store.ts';
+import { endpointAccepts } from './service.ts';
+
+/**
+ * The outbox dispatcher: claims due deliveries (FOR UPDATE SKIP LOCKED, with a lease), delivers
+ * each to the receiver's inbox in one transaction together with the acknowledgement back to the
+ * sender, and retries failures with exponential backoff until they become dead letters. Any
+ * number of dispatchers may run against one database, in one process or many.
+ */
+
+export interface DispatcherOptions {
+  /** Names this worker in claims (a random suffix keeps each claim unique). */
+  readonly workerId?: string;
+  /** How long a claim holds a delivery; a crashed worker's deliveries are claimed again after it. */
+  readonly leaseMs?: number;
+  /** Most receivers per claim. */
+  readonly batchSize?: number;
+  /** Most deliveries per receiver per claim, delivered in order by one worker. */
+  readonly runLength?: number;
+  /** Attempts before a delivery becomes a dead letter. */
+  readonly maxAttempts?: number;
+  /** Wait after the first failed attempt; doubled after each further one. */
+  readonly backoffMs?: number;
+  readonly maxBackoffMs?: number;
+  /** Pause between polls when there was nothing to do. */
+  readonly pollMs?: number;
+}
+
+/** What one pass did. */
+export interface DispatchResult {
+  /** Claimed and attempted (rows given back unattempted after a failure are not counted). */
+  readonly claimed: number;
+  readonly delivered: number;
+  /** Failed, to be retried. */
+  readonly failed: number;
+  /** Failed for the last time: now dead letters. */
+  readonly dead: number;
+  /** Claims taken over by another worker after the lease ran out: finished by that worker. */
+  readonly lost: number;
+}
+
+/** A claimed delivery and the claim's token. */
+export interface Claim extends ClaimedDelivery {
+  readonly token: string;
+}
+
+type Outcome = 'delivered' | 'failed' | 'dead' | 'lost';
+
+/** A delivery the receiver cannot take now (retryable; a dead letter after the last attempt). */
+class DeliveryRefused extends Error {}
+
+export class MessageDispatcher {
+  private readonly db: Database;
+  private readonly options: Required<DispatcherOptions>;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+  private stopped = false;
+
+  constructor(db: Database, options: DispatcherOptions = {}) {
+    this.db = db;
+    this.options = {
+      workerId: options.workerId ?? `dispatcher-${randomUUID()}`,
+      leaseMs: options.leaseMs ?? 60_000,
+      batchSize: options.batchSize ?? 50,
+      runLength: options.runLength ?? 20,
+      maxAttempts: options.maxAttempts ?? 10,
+      backoffMs: options.backoffMs ?? 1_000,
+      maxBackoffMs: options.maxBackoffMs ?? 15 * 60_000,
+      pollMs: options.pollMs ?? 1_000,
+    };
+  }
+
+  /**
+   * Claims due deliveries (one statement): for up to `batchSize` receivers, a run of up to
+   * `runLength` of each receiver's oldest pending deliveries.
+   * @param receivers - most receivers
+   * @returns the claims, in outbox order
+   */
+  async claim(receivers = this.options.batchSize): Promise<Claim[]> {
+    const token = `${this.options.workerId}:${randomUUID()}`;
+    return (await claimDeliveries(this.db, token, receivers, this.options.runLength, this.options.leaseMs)).map((c) => ({ ...c, token }));
+  }
+
+  /**
+   * Delivers one claimed delivery: into the receiver's inbox and, for the primary receiver of a
+   * message that is not itself an acknowledgement, the acknowledgement into the outbox to the
+   * sender, all in one transaction. Nothing happens if the claim was taken over meanwhile.
+   * @param c - the claim
+   * @returns what happened
+   */
+  async deliver(c: Claim): Promise<Outcome> {
+    if (c.attempts > this.options.maxAttempts) {
+      // Claimed again and again without finishing (workers dying on it): give up, keep the reason.
+      const held = await failDelivery(this.db, c.id, c.token, `opgivet efter ${c.attempts - 1} forsøg uden afslutning (arbejderen stoppede undervejs)`, 0, true);
+      return held ? 'dead' : 'lost';
+    }
+    try {
+      return await this.db.transaction((tx) => this.deliverIn(tx, c));
+    } catch (err) {
+      const reason = err instanceof DeliveryRefused ? err.message : `teknisk fejl: ${err instanceof Error ? err.message : 'ukendt'}`;
+      const dead = c.attempts >= this.options.maxAttempts;
+      const delay = Math.min(this.options.maxBackoffMs, this.options.backoffMs * 2 ** Math.max(0, c.attempts - 1));
+      const held = await failDelivery(this.db, c.id, c.token, reason, delay, dead);
+      return !held ? 'lost' : dead ? 'dead' : 'failed';
+    }
+  }
+
+  /** One delivery inside the caller's transaction; throws DeliveryRefused when the receiver cannot take it. */
+  private async deliverIn(tx: Queryable, c: Claim): Promise<Outcome> {
+    const msg = await findMessage(tx, c.messageSeq);
+    if (msg === undefined) {
+      throw new DeliveryRefused('meddelelsen findes ikke');
+    }
+    if (c.endpointId !== null) {
+      const content = await findResourceContent(tx, 'Endpoint', c.endpointId);
+      if (content === undefined || !endpointAccepts(JSON.parse(content) as Endpoint, msg.eventCode)) {
+        throw new DeliveryRefused(`${AckError.mailboxOutOfOperation}: modtagerens Endpoint/${c.endpointId} tager ikke imod ${msg.eventCode}`);
+      }
+    }
+    if (!(await finishDelivery(tx, c.id, c.token))) {
+      return 'lost';
+    }
+    await insertInbox(tx, c.receiverOrg, c.messageSeq);
+    if (c.role === 'primary' && msg.eventCode !== ACKNOWLEDGEMENT_EVENT && msg.ackContent !== null) {
+      const ack = JSON.parse(msg.ackContent) as Bundle;
+      const ackSeq = await insertMessage(tx, {
+        bundleId: ack.id ?? '',
+        headerId: ack.entry?.[0]?.resource?.id ?? '',
+        eventCode: ACKNOWLEDGEMENT_EVENT,
+        senderOrg: c.receiverOrg,
+        receiverOrg: msg.senderOrg,
+        content: msg.ackContent,
+        ackContent: null,
+        acknowledges: msg.seq,
+      });
+      if (ackSeq !== undefined) {
+        await insertOutbox(tx, ackSeq, [{ receiverOrg: msg.senderOrg, endpointId: null, role: 'primary' }]);
+      }
+    }
+    return 'delivered';
+  }
+
+  /**
+   * Delivers a receiver's run in one transaction (one commit instead of one per message).
+   * @param run - claims of one receiver, in order
+   * @returns the outcomes, or undefined when any delivery failed: then nothing of the run was
+   *   written and the caller delivers one by one, which records the failure
+   */
+  private async deliverRun(run: readonly Claim[]): Promise<Outcome[] | undefined> {
+    if (run.some((c) => c.attempts > this.options.maxAttempts)) {
+      return undefined;
+    }
+    try {
+      return await this.db.transaction(async (tx) => {
+        const outcomes: Outcome[] = [];
+        for (const c of run) {
+          outcomes.push(await this.deliverIn(tx, c));
+        }
+        return outcomes;
+      });
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * One pass: claim a batch and deliver it, each receiver's run in order. After a failure the
+   * rest of that receiver's run is given back unattempted, so nothing overtakes the failed one.
+   * @returns counts
+   */
+  async runOnce(): Promise<DispatchResult> {
+    const claims = await this.claim();
+    const counts = { claimed: claims.length, delivered: 0, failed: 0, dead: 0, lost: 0 };
+    const runs = new Map<string, Claim[]>();
+    for (const c of claims) {
+      const run = runs.get(c.receiverOrg) ?? [];
+      run.push(c);
+      runs.set(c.receiverOrg, run);
+    }
+    const released: Claim[] = [];
+    for (const run of runs.values()) {
+      const together = run.length > 1 ? await this.deliverRun(run) : undefined;
+      if (together !== undefined) {
+        for (const outcome of together) {
+          counts[outcome]++;
+        }
+        continue;
+      }
+      // One by one: the first delivery that does not succeed stops the run.
+      for (const [i, c] of run.entries()) {
+        const outcome = await this.deliver(c);
+        counts[outcome]++;
+        if (outcome !== 'delivered') {
+          released.push(...run.slice(i + 1));
+          break;
+        }
+      }
+    }
+    if (released.length > 0) {
+      await releaseDeliveries(this.db, released.map((c) => c.id), released[0]!.token);
+      counts.claimed -= released.length;
+    }
+    return counts;
+  }
+
+  /**
+   * Delivers until nothing is due (tests and the CLI; the server uses start()).
+   * @param maxPasses - safety limit
+   * @returns the totals
+   */
+  async drain(maxPasses = 1_000): Promise<DispatchResult> {
+    const total = { claimed: 0, delivered: 0, failed: 0, dead: 0, lost: 0 };
+    for (let i = 0; i < maxPasses; i++) {
+      const r = await this.runOnce();
+      if (r.claimed === 0) {
+        break;
+      }
+      total.claimed += r.claimed;
+      total.delivered += r.delivered;
+      total.failed += r.failed;
+      total.dead += r.dead;
+      total.lost += r.lost;
+    }
+    return total;
+  }
+
+  /** Polls in the background until close(). */
+  start(): void {
+    const loop = (): void => {
+      if (this.stopped) {
+        return;
+      }
+      const run = this.runOnce().then(
+        (r) => r.claimed,
+        () => 0,
+      );
+      this.running = run;
+      void run.then((claimed) => {
+        if (!this.stopped) {
+          this.timer = setTimeout(loop, claimed > 0 ? 0 : this.options.pollMs);
+          this.timer.unref();
+        }
+      });
+    };
+    loop();
+  }
+
+  /** Stops polling and waits for the current pass. */
+  async close(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+    }
+    await this.running;
+  }
+}
+
+/**
+ * Dead letters for operators, with the reason of the last attempt.
+ * @param db - database
+ * @param limit - most rows
+ * @returns the dead letters, oldest first
+ */
+export async function listDeadLetters(db: Database, limit = 100): Promise<OutboxRow[]> {
+  return findOutbox(db, 'dead', limit);
+}
+
+/**
+ * Sends a dead letter again (an operator's decision): its attempts start over.
+ * @param db - database
+ * @param outboxId - the dead letter's id
+ * @returns true when it was a dead letter
+ */
+export async function retryDeadLetter(db: Database, outboxId: number): Promise<boolean> {
+  return updateDeadLetterForRetry(db, outboxId);
+}
+
+/**
+ * An organisation's inbox, in delivery order.
+ * @param db - database
+ * @param organizationId - the receiving Organization id
+ * @param options - paging: entries after `afterId`, at most `limit`
+ * @returns the entries
+ */
+export async function readInbox(db: Database, organizationId: string, options: { afterId?: number; limit?: number } = {}): Promise<InboxRow[]> {
+  return findInbox(db, organizationId, options.afterId ?? 0, Math.min(options.limit ?? 100, 1_000));
+}

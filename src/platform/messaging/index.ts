@@ -1,0 +1,12 @@
+/**
+ * MedCom messaging hub: `$process-message`, the outbox dispatcher and the inboxes
+ * (docs/messaging.md).
+ */
+export type { Party } from './acknowledgement.ts';
+export { buildAcknowledgement } from './acknowledgement.ts';
+export type { Claim, DispatchResult, DispatcherOptions } from './dispatcher.ts';
+export { MessageDispatcher, listDeadLetters, readInbox, retryDeadLetter } from './dispatcher.ts';
+export type { Destination, OrganizationAddress, ParsedMessage } from './message.ts';
+export { ACKNOWLEDGEMENT_EVENT, AckError, MEDCOM_EVENT_SYSTEM, MESSAGE_PROFILES, parseMessage } from './message.ts';
+export type { InboxRow, OutboxRow } from './messaging.store.ts';
+export { MessagingService, endpointAccepts, inboxOperation, processMessageOperation, registerMessagingSender } from './service.ts';

@@ -1,0 +1,373 @@
+import type { Queryable } from '../../db/index.ts';
+
+/**
+ * The only SQL of the messaging hub (tables in migration 0007_messaging.sql). Every function
+ * takes the connection or transaction to run on as its first argument: on PGlite there is one
+ * connection, so work inside a transaction must use that transaction's handle.
+ */
+
+/** A stored message as the hub needs it for de-duplication and delivery. */
+export interface MessageRow {
+  readonly seq: number;
+  readonly bundleId: string;
+  readonly headerId: string;
+  readonly eventCode: string;
+  readonly senderOrg: string;
+  readonly receiverOrg: string;
+  readonly ackContent: string | null;
+}
+
+/** A new message to store. */
+export interface NewMessage {
+  readonly bundleId: string;
+  readonly headerId: string;
+  readonly eventCode: string;
+  readonly senderOrg: string;
+  readonly receiverOrg: string;
+  readonly content: string;
+  readonly ackContent: string | null;
+  readonly acknowledges?: number;
+}
+
+/** One delivery to one receiver. */
+export interface NewOutboxRow {
+  readonly receiverOrg: string;
+  readonly endpointId: string | null;
+  readonly role: 'primary' | 'cc';
+}
+
+/** An outbox row a worker has claimed. */
+export interface ClaimedDelivery {
+  readonly id: number;
+  readonly messageSeq: number;
+  readonly receiverOrg: string;
+  readonly endpointId: string | null;
+  readonly role: 'primary' | 'cc';
+  readonly attempts: number;
+}
+
+/** An outbox row as operators see it. */
+export interface OutboxRow {
+  readonly id: number;
+  readonly messageSeq: number;
+  readonly bundleId: string;
+  readonly headerId: string;
+  readonly eventCode: string;
+  readonly senderOrg: string;
+  readonly receiverOrg: string;
+  readonly status: 'pending' | 'delivered' | 'dead';
+  readonly attempts: number;
+  readonly lastError: string | null;
+}
+
+/** A delivered message in an organisation's inbox. */
+export interface InboxRow {
+  readonly id: number;
+  readonly messageSeq: number;
+  readonly eventCode: string;
+  readonly senderOrg: string;
+  readonly delivered: string;
+  readonly content: string;
+}
+
+/**
+ * @param q - connection or transaction
+ * @param clientId - backend client id
+ * @param organizationId - Organization id
+ * @returns true when the client may send as the organisation
+ */
+export async function findSenderBinding(q: Queryable, clientId: string, organizationId: string): Promise<boolean> {
+  const rows = await q.query('SELECT 1 FROM messaging_sender WHERE client_id = $1 AND organization_id = $2', [clientId, organizationId]);
+  return rows.length > 0;
+}
+
+/**
+ * @param q - connection or transaction
+ * @param clientId - backend client id
+ * @param organizationId - Organization id
+ */
+export async function insertSenderBinding(q: Queryable, clientId: string, organizationId: string): Promise<void> {
+  await q.query('INSERT INTO messaging_sender (client_id, organization_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [clientId, organizationId]);
+}
+
+const MESSAGE_COLUMNS = 'seq, bundle_id, header_id, event_code, sender_org, receiver_org, ack_content';
+
+type MessageDbRow = { seq: number | string; bundle_id: string; header_id: string; event_code: string; sender_org: string; receiver_org: string; ack_content: string | null };
+
+function messageRowToMessage(r: MessageDbRow): MessageRow {
+  return {
+    seq: Number(r.seq),
+    bundleId: String(r.bundle_id),
+    headerId: String(r.header_id),
+    eventCode: String(r.event_code),
+    senderOrg: String(r.sender_org),
+    receiverOrg: String(r.receiver_org),
+    ackContent: r.ack_content,
+  };
+}
+
+/**
+ * Finds a message a sender sent before, by MessageHeader.id or by Bundle.id.
+ * @param q - connection or transaction
+ * @param senderOrg - sending Organization id
+ * @param headerId - MessageHeader.id
+ * @param bundleId - Bundle.id
+ * @returns the message with that header id (first), else the one with that bundle id
+ */
+export async function findSentMessage(q: Queryable, senderOrg: string, headerId: string, bundleId: string): Promise<{ byHeader?: MessageRow; byBundle?: MessageRow }> {
+  const rows = await q.query<MessageDbRow>(`SELECT ${MESSAGE_COLUMNS} FROM message WHERE sender_org = $1 AND (header_id = $2 OR bundle_id = $3)`, [senderOrg, headerId, bundleId]);
+  const all = rows.map(messageRowToMessage);
+  return { byHeader: all.find((m) => m.headerId === headerId), byBundle: all.find((m) => m.bundleId === bundleId) };
+}
+
+/**
+ * Stores a message unless the sender already sent one with the same MessageHeader.id or Bundle.id.
+ * @param q - transaction
+ * @param m - the message
+ * @returns its sequence number, or undefined when it was a duplicate
+ */
+export async function insertMessage(q: Queryable, m: NewMessage): Promise<number | undefined> {
+  const rows = await q.query<{ seq: number }>(
+    `INSERT INTO message (bundle_id, header_id, event_code, sender_org, receiver_org, content, ack_content, acknowledges)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING seq`,
+    [m.bundleId, m.headerId, m.eventCode, m.senderOrg, m.receiverOrg, m.content, m.ackContent, m.acknowledges ?? null],
+  );
+  return rows[0] === undefined ? undefined : Number(rows[0].seq);
+}
+
+/**
+ * @param q - transaction
+ * @param seq - the message
+ * @returns it, when stored
+ */
+export async function findMessage(q: Queryable, seq: number): Promise<MessageRow | undefined> {
+  const rows = await q.query<MessageDbRow>(`SELECT ${MESSAGE_COLUMNS} FROM message WHERE seq = $1`, [seq]);
+  return rows[0] === undefined ? undefined : messageRowToMessage(rows[0]);
+}
+
+/**
+ * Queues deliveries of a message (one statement).
+ * @param q - the transaction that stored the message
+ * @param messageSeq - the message
+ * @param rows - one per receiver
+ */
+export async function insertOutbox(q: Queryable, messageSeq: number, rows: readonly NewOutboxRow[]): Promise<void> {
+  if (rows.length === 0) {
+    return;
+  }
+  await q.query(
+    `INSERT INTO message_outbox (message_seq, receiver_org, endpoint_id, role)
+     SELECT $1::bigint, r.receiver_org, r.endpoint_id, r.role FROM jsonb_to_recordset($2::text::jsonb) AS r(receiver_org text, endpoint_id text, role text)
+     ON CONFLICT DO NOTHING`,
+    [messageSeq, JSON.stringify(rows.map((r) => ({ receiver_org: r.receiverOrg, endpoint_id: r.endpointId, role: r.role })))],
+  );
+}
+
+/**
+ * Claims deliveries that are due. Per receiver, the claim starts at its oldest pending row (the
+ * head), locked with FOR UPDATE SKIP LOCKED so concurrent workers never claim the same head;
+ * holding the head is what entitles a worker to that receiver's queue. With the head it takes
+ * the receiver's next pending rows in order (a run, up to `runLength` in all), stopping before
+ * the first row that is not due or still leased, so a run never skips a row. A receiver thus
+ * gets its messages in the order they were sent. The claim is a lease: when it runs out before
+ * a row is finished, the rows are claimed again.
+ * @param q - connection (one statement)
+ * @param token - this claim's unique token
+ * @param receivers - most receivers (heads) to claim
+ * @param runLength - most rows per receiver, head included
+ * @param leaseMs - lease length
+ * @returns the claimed rows, in outbox order
+ */
+export async function claimDeliveries(q: Queryable, token: string, receivers: number, runLength: number, leaseMs: number): Promise<ClaimedDelivery[]> {
+  const rows = await q.query<{ id: number | string; message_seq: number | string; receiver_org: string; endpoint_id: string | null; role: string; attempts: number }>(
+    `WITH heads AS (
+       SELECT DISTINCT ON (receiver_org) id FROM message_outbox WHERE status = 'pending' ORDER BY receiver_org, id
+     ), locked AS (
+       SELECT o.id, o.receiver_org FROM message_outbox o JOIN heads h ON h.id = o.id
+       WHERE o.status = 'pending' AND o.next_attempt_at <= now() AND (o.claimed_until IS NULL OR o.claimed_until < now())
+       ORDER BY o.id LIMIT $1
+       FOR UPDATE OF o SKIP LOCKED
+     ), runs AS (
+       SELECT id FROM locked
+       UNION ALL
+       SELECT r.id FROM locked l CROSS JOIN LATERAL (
+         SELECT x.id FROM (
+           SELECT n.id, bool_and(n.next_attempt_at <= now() AND (n.claimed_until IS NULL OR n.claimed_until < now())) OVER (ORDER BY n.id) AS clear
+             FROM (SELECT m.id, m.next_attempt_at, m.claimed_until FROM message_outbox m
+                    WHERE m.receiver_org = l.receiver_org AND m.status = 'pending' AND m.id > l.id ORDER BY m.id LIMIT $2) n
+         ) x WHERE x.clear
+       ) r
+     )
+     UPDATE message_outbox o
+        SET claimed_by = $3, claimed_until = now() + $4::double precision * interval '1 millisecond', attempts = o.attempts + 1
+       FROM runs WHERE o.id = runs.id AND o.status = 'pending'
+     RETURNING o.id, o.message_seq, o.receiver_org, o.endpoint_id, o.role, o.attempts`,
+    [receivers, Math.max(0, runLength - 1), token, leaseMs],
+  );
+  return rows
+    .map((r) => ({
+      id: Number(r.id),
+      messageSeq: Number(r.message_seq),
+      receiverOrg: r.receiver_org,
+      endpointId: r.endpoint_id,
+      role: r.role === 'cc' ? ('cc' as const) : ('primary' as const),
+      attempts: Number(r.attempts),
+    }))
+    .sort((a, b) => a.id - b.id);
+}
+
+/**
+ * Gives back claimed rows not attempted (the rest of a receiver's run after a failure), so they
+ * stay behind the failed row in the receiver's order and their attempt is not counted.
+ * @param q - connection
+ * @param ids - outbox rows
+ * @param token - the claim token
+ */
+export async function releaseDeliveries(q: Queryable, ids: readonly number[], token: string): Promise<void> {
+  if (ids.length === 0) {
+    return;
+  }
+  await q.query(
+    `UPDATE message_outbox SET claimed_by = NULL, claimed_until = NULL, attempts = greatest(attempts - 1, 0)
+      WHERE id = ANY($1::bigint[]) AND claimed_by = $2 AND status = 'pending'`,
+    [ids, token],
+  );
+}
+
+/**
+ * Marks a claimed delivery done, only if this claim still holds it (a worker whose lease was
+ * taken over finds nothing to finish, so a message is never delivered twice).
+ * @param q - the delivery transaction
+ * @param id - outbox row
+ * @param token - the claim token
+ * @returns true when this claim finished it
+ */
+export async function finishDelivery(q: Queryable, id: number, token: string): Promise<boolean> {
+  const rows = await q.query(
+    `UPDATE message_outbox SET status = 'delivered', finished = now(), claimed_until = NULL, last_error = NULL
+      WHERE id = $1 AND claimed_by = $2 AND status = 'pending' RETURNING id`,
+    [id, token],
+  );
+  return rows.length > 0;
+}
+
+/**
+ * Records a failed attempt: retried after `delayMs`, or a dead letter when `dead`.
+ * @param q - connection or transaction
+ * @param id - outbox row
+ * @param token - the claim token
+ * @param error - the reason
+ * @param delayMs - wait before the next attempt
+ * @param dead - no more attempts
+ * @returns true when this claim still held the row
+ */
+export async function failDelivery(q: Queryable, id: number, token: string, error: string, delayMs: number, dead: boolean): Promise<boolean> {
+  const rows = await q.query(
+    `UPDATE message_outbox
+        SET status = CASE WHEN $5 THEN 'dead' ELSE 'pending' END, last_error = $3, claimed_until = NULL,
+            next_attempt_at = now() + $4::double precision * interval '1 millisecond', finished = CASE WHEN $5 THEN now() END
+      WHERE id = $1 AND claimed_by = $2 AND status = 'pending' RETURNING id`,
+    [id, token, error, delayMs, dead],
+  );
+  return rows.length > 0;
+}
+
+/**
+ * Puts a delivery into an organisation's inbox (at most once).
+ * @param q - the delivery transaction
+ * @param organizationId - receiver
+ * @param messageSeq - message
+ */
+export async function insertInbox(q: Queryable, organizationId: string, messageSeq: number): Promise<void> {
+  await q.query('INSERT INTO message_inbox (organization_id, message_seq) VALUES ($1, $2) ON CONFLICT DO NOTHING', [organizationId, messageSeq]);
+}
+
+/**
+ * The current JSON of a stored resource (to check the receiver's Endpoint at delivery).
+ * @param q - connection or transaction
+ * @param resourceType - type
+ * @param id - id
+ * @returns its JSON text, or undefined when missing or deleted
+ */
+export async function findResourceContent(q: Queryable, resourceType: string, id: string): Promise<string | undefined> {
+  const rows = await q.query<{ content: string }>('SELECT content FROM resource WHERE resource_type = $1 AND id = $2 AND NOT deleted', [resourceType, id]);
+  return rows[0]?.content;
+}
+
+/**
+ * Outbox rows for operators, oldest first.
+ * @param q - connection
+ * @param status - which rows
+ * @param limit - most rows
+ * @returns the rows with their message facts
+ */
+export async function findOutbox(q: Queryable, status: OutboxRow['status'], limit: number): Promise<OutboxRow[]> {
+  const rows = await q.query<{
+    id: number | string;
+    message_seq: number | string;
+    bundle_id: string;
+    header_id: string;
+    event_code: string;
+    sender_org: string;
+    receiver_org: string;
+    status: OutboxRow['status'];
+    attempts: number;
+    last_error: string | null;
+  }>(
+    `SELECT o.id, o.message_seq, m.bundle_id, m.header_id, m.event_code, m.sender_org, o.receiver_org, o.status, o.attempts, o.last_error
+       FROM message_outbox o JOIN message m ON m.seq = o.message_seq WHERE o.status = $1 ORDER BY o.id LIMIT $2`,
+    [status, limit],
+  );
+  return rows.map((r) => ({
+    id: Number(r.id),
+    messageSeq: Number(r.message_seq),
+    bundleId: String(r.bundle_id),
+    headerId: String(r.header_id),
+    eventCode: String(r.event_code),
+    senderOrg: String(r.sender_org),
+    receiverOrg: String(r.receiver_org),
+    status: r.status,
+    attempts: Number(r.attempts),
+    lastError: r.last_error,
+  }));
+}
+
+/**
+ * Makes a dead letter deliverable again (attempts start over, due now).
+ * @param q - connection
+ * @param id - outbox row
+ * @returns true when it was a dead letter
+ */
+export async function updateDeadLetterForRetry(q: Queryable, id: number): Promise<boolean> {
+  const rows = await q.query(
+    `UPDATE message_outbox SET status = 'pending', attempts = 0, next_attempt_at = now(), claimed_by = NULL, claimed_until = NULL, finished = NULL
+      WHERE id = $1 AND status = 'dead' RETURNING id`,
+    [id],
+  );
+  return rows.length > 0;
+}
+
+/**
+ * An organisation's inbox in delivery order.
+ * @param q - connection
+ * @param organizationId - receiver
+ * @param afterId - only entries after this inbox id
+ * @param limit - most entries
+ * @returns the entries with the message JSON
+ */
+export async function findInbox(q: Queryable, organizationId: string, afterId: number, limit: number): Promise<InboxRow[]> {
+  const rows = await q.query<{ id: number | string; message_seq: number | string; delivered: Date | string; event_code: string; sender_org: string; content: string }>(
+    `SELECT i.id, i.message_seq, i.delivered, m.event_code, m.sender_org, m.content
+       FROM message_inbox i JOIN message m ON m.seq = i.message_seq
+      WHERE i.organization_id = $1 AND i.id > $2 ORDER BY i.id LIMIT $3`,
+    [organizationId, afterId, limit],
+  );
+  return rows.map((r) => ({
+    id: Number(r.id),
+    messageSeq: Number(r.message_seq),
+    eventCode: r.event_code,
+    senderOrg: r.sender_org,
+    delivered: r.delivered instanceof Date ? r.delivered.toISOString() : r.delivered,
+    content: r.content,
+  }));
+}
