@@ -102,6 +102,8 @@ export async function startLogin(kind: LoginKind, returnTo: string): Promise<voi
     code_challenge: challenge,
     code_challenge_method: 'S256',
     aud: `${base}/fhir`,
+    // Always ask who logs in: "Skift person" must not silently reuse the last login.
+    prompt: 'login',
   });
   location.assign(`${base}/auth/auth?${q.toString()}`);
 }
