@@ -1,3 +1,4 @@
+import { t } from './i18n.ts';
 import type { Bundle, OperationOutcome, Organization, Parameters, Practitioner, PractitionerRole, Reference, Resource, ResourceType } from '@medplum/fhirtypes';
 
 /**
@@ -34,18 +35,18 @@ function friendlyMessage(status: number, outcome: OperationOutcome | undefined):
   const detail = outcome?.issue?.[0]?.details?.text ?? outcome?.issue?.[0]?.diagnostics;
   switch (status) {
     case 401:
-      return 'Du er ikke logget ind længere. Log ind igen for at fortsætte.';
+      return t('Du er ikke logget ind længere. Log ind igen for at fortsætte.', 'You are no longer logged in. Log in again to continue.');
     case 403:
-      return 'Du har ikke adgang til at gøre dette. Kontakt din arbejdsplads eller support, hvis du mener, det er en fejl.';
+      return t('Du har ikke adgang til at gøre dette. Kontakt din arbejdsplads eller support, hvis du mener, det er en fejl.', 'You are not allowed to do this. Contact your workplace or support if you think this is a mistake.');
     case 404:
-      return 'Oplysningerne findes ikke, eller du har ikke adgang til dem.';
+      return t('Oplysningerne findes ikke, eller du har ikke adgang til dem.', 'The information does not exist, or you do not have access to it.');
     case 0:
-      return 'Der er ingen forbindelse til Digital Sundhed Danmark. Tjek din internetforbindelse, og prøv igen.';
+      return t('Der er ingen forbindelse til Digital Sundhed Danmark. Tjek din internetforbindelse, og prøv igen.', 'There is no connection to Digital Sundhed Danmark. Check your internet connection and try again.');
     default:
       if (status >= 500) {
-        return 'Der opstod en fejl hos Digital Sundhed Danmark. Prøv igen om lidt.';
+        return t('Der opstod en fejl hos Digital Sundhed Danmark. Prøv igen om lidt.', 'Something went wrong at Digital Sundhed Danmark. Try again in a moment.');
       }
-      return `Forespørgslen blev afvist${detail === undefined ? '' : `: ${detail}`}. Ret oplysningerne, og prøv igen.`;
+      return `${t('Forespørgslen blev afvist', 'The request was refused')}${detail === undefined ? '' : `: ${detail}`}. ${t('Ret oplysningerne, og prøv igen.', 'Correct the details and try again.')}`;
   }
 }
 

@@ -4,6 +4,8 @@
  * is kept in sessionStorage (it ends with the browser tab) and in memory.
  */
 
+import { t } from './i18n.ts';
+
 export const CLIENT_ID = 'dsd-web';
 
 /** Who logs in decides which scopes the app asks for. */
@@ -85,7 +87,7 @@ export function decodeClaims(jwt: string): TokenClaims {
  */
 export async function startLogin(kind: LoginKind, returnTo: string): Promise<void> {
   if (crypto.subtle === undefined) {
-    throw new Error('Login kræver en sikker forbindelse (https eller localhost). Åbn siden via den adresse, platformen er sat op med.');
+    throw new Error(t('Login kræver en sikker forbindelse (https eller localhost). Åbn siden via den adresse, platformen er sat op med.', 'Login needs a secure connection (https or localhost). Open the page at the address the platform is set up with.'));
   }
   const verifier = randomString(32);
   const challenge = base64url(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier))));
@@ -119,15 +121,15 @@ export async function finishLogin(search: string): Promise<{ session: Session; r
   sessionStorage.removeItem(PENDING_KEY);
   const error = q.get('error');
   if (error !== null) {
-    throw new Error(error === 'access_denied' ? 'Login blev afbrudt. Du kan logge ind igen, når du er klar.' : `Login mislykkedes (${q.get('error_description') ?? error}). Prøv igen.`);
+    throw new Error(error === 'access_denied' ? t('Login blev afbrudt. Du kan logge ind igen, når du er klar.', 'Login was cancelled. You can log in again when you are ready.') : `${t('Login mislykkedes', 'Login failed')} (${q.get('error_description') ?? error}). ${t('Prøv igen.', 'Try again.')}`);
   }
   if (raw === null) {
-    throw new Error('Login-forløbet blev ikke fundet i denne fane. Start login forfra.');
+    throw new Error(t('Login-forløbet blev ikke fundet i denne fane. Start login forfra.', 'The login was not found in this tab. Start the login again.'));
   }
   const pending = JSON.parse(raw) as PendingLogin;
   const code = q.get('code');
   if (code === null || q.get('state') !== pending.state) {
-    throw new Error('Svaret fra login passer ikke til denne fane. Start login forfra.');
+    throw new Error(t('Svaret fra login passer ikke til denne fane. Start login forfra.', 'The answer from the login does not match this tab. Start the login again.'));
   }
   const base = baseUrl();
   const res = await fetch(`${base}/auth/token`, {
@@ -137,7 +139,7 @@ export async function finishLogin(search: string): Promise<{ session: Session; r
   });
   const body = (await res.json()) as { access_token?: string; expires_in?: number; error_description?: string };
   if (!res.ok || body.access_token === undefined) {
-    throw new Error(`Login kunne ikke gennemføres (${body.error_description ?? String(res.status)}). Start login forfra.`);
+    throw new Error(`${t('Login kunne ikke gennemføres', 'Login could not be completed')} (${body.error_description ?? String(res.status)}). ${t('Start login forfra.', 'Start the login again.')}`);
   }
   const claims = decodeClaims(body.access_token);
   const session: Session = { accessToken: body.access_token, claims, expiresAt: Date.now() + (body.expires_in ?? 3600) * 1000 };

@@ -2,6 +2,7 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { FhirError } from './api.ts';
 import { formatDate, formatNumber } from './format.ts';
+import { t } from './i18n.ts';
 import { onLinkClick } from './router.ts';
 
 /** Shared building blocks: links, page headings, loading/empty/error states, the trend chart. */
@@ -93,7 +94,7 @@ export function Async<T>(props: { loaded: Loaded<T>; what: string; retry?: () =>
   if (l.state === 'loading') {
     return (
       <p class="loading" role="status">
-        Henter {props.what} …
+        {t('Henter', 'Loading')} {props.what} …
       </p>
     );
   }
@@ -101,11 +102,14 @@ export function Async<T>(props: { loaded: Loaded<T>; what: string; retry?: () =>
     return (
       <div class="notice error" role="alert">
         <p>
-          <strong>Vi kunne ikke hente {props.what}.</strong> {l.error.message}
+          <strong>
+            {t('Vi kunne ikke hente', 'We could not load')} {props.what}.
+          </strong>{' '}
+          {l.error.message}
         </p>
         {props.retry === undefined || (l.error instanceof FhirError && l.error.status === 401) ? null : (
           <button type="button" onClick={props.retry}>
-            Prøv igen
+            {t('Prøv igen', 'Try again')}
           </button>
         )}
       </div>
@@ -167,8 +171,10 @@ export function TrendChart(props: { points: readonly TrendPoint[]; low?: number;
   const last = pts[pts.length - 1];
   const summary =
     last === undefined
-      ? `${props.label}: ingen værdier`
-      : `${props.label}: ${pts.length} målinger fra ${formatDate(pts[0]!.time)} til ${formatDate(last.time)}. Seneste ${formatNumber(last.value)} ${props.unit}${last.flag === 'H' ? ', over referenceområdet' : last.flag === 'L' ? ', under referenceområdet' : ''}.`;
+      ? `${props.label}: ${t('ingen værdier', 'no values')}`
+      : `${props.label}: ${pts.length} ${t('målinger fra', 'measurements from')} ${formatDate(pts[0]!.time)} ${t('til', 'to')} ${formatDate(last.time)}. ${t('Seneste', 'Latest')} ${formatNumber(last.value)} ${props.unit}${
+          last.flag === 'H' ? t(', over referenceområdet', ', above the reference range') : last.flag === 'L' ? t(', under referenceområdet', ', below the reference range') : ''
+        }.`;
   const bandTop = props.high === undefined ? pad.t : y(props.high);
   const bandBottom = props.low === undefined ? H - pad.b : y(props.low);
   return (
@@ -203,7 +209,8 @@ export function TrendChart(props: { points: readonly TrendPoint[]; low?: number;
         )}
       </svg>
       <figcaption>
-        {props.low !== undefined || props.high !== undefined ? 'Det lyse felt er referenceområdet. ' : ''}Trekanter viser værdier uden for referenceområdet.
+        {props.low !== undefined || props.high !== undefined ? t('Det lyse felt er referenceområdet. ', 'The light band is the reference range. ') : ''}
+        {t('Trekanter viser værdier uden for referenceområdet.', 'Triangles show values outside the reference range.')}
       </figcaption>
     </figure>
   );
@@ -217,13 +224,13 @@ export function TrendChart(props: { points: readonly TrendPoint[]; low?: number;
  */
 export function Flag(props: { flag: string | undefined }): preact.JSX.Element | null {
   if (props.flag === 'H' || props.flag === 'HH') {
-    return <span class="flag high">Over ▲</span>;
+    return <span class="flag high">{t('Over ▲', 'High ▲')}</span>;
   }
   if (props.flag === 'L' || props.flag === 'LL') {
-    return <span class="flag low">Under ▼</span>;
+    return <span class="flag low">{t('Under ▼', 'Low ▼')}</span>;
   }
   if (props.flag === 'A' || props.flag === 'AA') {
-    return <span class="flag high">Afvigende</span>;
+    return <span class="flag high">{t('Afvigende', 'Abnormal')}</span>;
   }
   return null;
 }

@@ -15,6 +15,8 @@ import type {
   ServiceRequest,
 } from '@medplum/fhirtypes';
 import type { TrendPoint } from './components.tsx';
+import { formatNumber } from './format.ts';
+import { t } from './i18n.ts';
 
 /** Turns FHIR resources into what the pages show. Nothing here invents data: missing is shown as missing. */
 
@@ -23,7 +25,7 @@ import type { TrendPoint } from './components.tsx';
  * @returns its text, the first display, or the first code
  */
 export function codeText(cc: CodeableConcept | undefined): string {
-  return cc?.text ?? cc?.coding?.find((c) => c.display !== undefined)?.display ?? cc?.coding?.[0]?.code ?? 'Ukendt';
+  return cc?.text ?? cc?.coding?.find((c) => c.display !== undefined)?.display ?? cc?.coding?.[0]?.code ?? t('Ukendt', 'Unknown');
 }
 
 /**
@@ -238,10 +240,15 @@ export function trendPoints(a: Analysis): TrendPoint[] {
  * @param resources - a record
  * @returns the reports with results
  */
-export function requisitions(resources: readonly Resource[]): { report: DiagnosticReport; results: LabResult[] }[] {
+export function requisitions(resources: readonly Resource[]): { report: DiagnosticReport; request?: ServiceRequest; results: LabResult[] }[] {
   const obs = new Map(ofType<Observation>(resources, 'Observation').map((o) => [`Observation/${o.id ?? ''}`, o]));
+  const requests = new Map(ofType<ServiceRequest>(resources, 'ServiceRequest').map((r) => [`ServiceRequest/${r.id ?? ''}`, r]));
   return ofType<DiagnosticReport>(resources, 'DiagnosticReport')
-    .map((report) => ({ report, results: (report.result ?? []).flatMap((r) => (obs.has(r.reference ?? '') ? [toLabResult(obs.get(r.reference ?? '')!)] : [])) }))
+    .map((report) => ({
+      report,
+      request: requests.get(report.basedOn?.[0]?.reference ?? ''),
+      results: (report.result ?? []).flatMap((r) => (obs.has(r.reference ?? '') ? [toLabResult(obs.get(r.reference ?? '')!)] : [])),
+    }))
     .sort((a, b) => clinicalDate(b.report).localeCompare(clinicalDate(a.report)));
 }
 
@@ -259,30 +266,30 @@ export function describe(r: Resource): { kind: string; title: string; detail?: s
   switch (r.resourceType) {
     case 'Observation': {
       const l = toLabResult(r);
-      return { kind: isLab(r) ? 'Prøvesvar' : isHomeMeasurement(r) ? 'Hjemmemåling' : 'Måling', title: l.name, detail: l.value === undefined ? l.valueText : `${l.value.toLocaleString('da-DK')} ${l.unit}` };
+      return { kind: isLab(r) ? t('Prøvesvar', 'Lab result') : isHomeMeasurement(r) ? t('Hjemmemåling', 'Home measurement') : t('Måling', 'Measurement'), title: l.name, detail: l.value === undefined ? l.valueText : `${formatNumber(l.value)} ${l.unit}` };
     }
     case 'DiagnosticReport':
-      return { kind: 'Laboratoriesvar', title: codeText(r.code), detail: `${(r.result ?? []).length} analyser` };
+      return { kind: t('Laboratoriesvar', 'Lab report'), title: codeText(r.code), detail: `${(r.result ?? []).length} ${t('analyser', 'analyses')}` };
     case 'Encounter':
       return { kind: encounterKind(r), title: r.type?.[0] !== undefined ? codeText(r.type[0]) : encounterKind(r) };
     case 'Condition':
-      return { kind: 'Diagnose', title: codeText(r.code), detail: conditionStatus(r) };
+      return { kind: t('Diagnose', 'Diagnosis'), title: codeText(r.code), detail: conditionStatus(r) };
     case 'Procedure':
-      return { kind: 'Behandling', title: codeText(r.code) };
+      return { kind: t('Behandling', 'Procedure'), title: codeText(r.code) };
     case 'MedicationStatement':
-      return { kind: 'Medicin', title: codeText(r.medicationCodeableConcept), detail: r.dosage?.[0]?.text };
+      return { kind: t('Medicin', 'Medicine'), title: codeText(r.medicationCodeableConcept), detail: r.dosage?.[0]?.text };
     case 'MedicationRequest':
-      return { kind: 'Ordination', title: codeText(r.medicationCodeableConcept), detail: r.dosageInstruction?.[0]?.text };
+      return { kind: t('Ordination', 'Prescription'), title: codeText(r.medicationCodeableConcept), detail: r.dosageInstruction?.[0]?.text };
     case 'Immunization':
-      return { kind: 'Vaccination', title: codeText(r.vaccineCode) };
+      return { kind: t('Vaccination', 'Vaccination'), title: codeText(r.vaccineCode) };
     case 'DocumentReference':
-      return { kind: 'Notat/brev', title: r.description ?? codeText(r.type) };
+      return { kind: t('Notat/brev', 'Note/letter'), title: r.description ?? codeText(r.type) };
     case 'ServiceRequest':
-      return { kind: isReferral(r) ? 'Henvisning' : 'Rekvisition', title: codeText(r.code), detail: requestStatus(r.status) };
+      return { kind: isReferral(r) ? t('Henvisning', 'Referral') : t('Rekvisition', 'Requisition'), title: codeText(r.code), detail: requestStatus(r.status) };
     case 'Appointment':
-      return { kind: 'Aftale', title: r.description ?? 'Aftale', detail: appointmentStatus(r.status) };
+      return { kind: t('Aftale', 'Appointment'), title: r.description ?? t('Aftale', 'Appointment'), detail: appointmentStatus(r.status) };
     case 'QuestionnaireResponse':
-      return { kind: 'Spørgeskema', title: 'Besvaret spørgeskema' };
+      return { kind: t('Spørgeskema', 'Questionnaire'), title: t('Besvaret spørgeskema', 'Answered questionnaire') };
     default:
       return { kind: r.resourceType, title: r.resourceType };
   }
@@ -295,17 +302,17 @@ export function describe(r: Resource): { kind: string; title: string; detail?: s
 export function encounterKind(e: Encounter): string {
   switch (e.class.code) {
     case 'IMP':
-      return 'Indlæggelse';
+      return t('Indlæggelse', 'Admission');
     case 'AMB':
-      return 'Ambulant besøg';
+      return t('Ambulant besøg', 'Outpatient visit');
     case 'EMER':
-      return 'Skadestue/akut';
+      return t('Skadestue/akut', 'Emergency');
     case 'HH':
-      return 'Hjemmebesøg';
+      return t('Hjemmebesøg', 'Home visit');
     case 'VR':
-      return 'Videokonsultation';
+      return t('Videokonsultation', 'Video consultation');
     default:
-      return 'Kontakt';
+      return t('Kontakt', 'Contact');
   }
 }
 
@@ -315,7 +322,7 @@ export function encounterKind(e: Encounter): string {
  */
 export function conditionStatus(c: Condition): string {
   const s = c.clinicalStatus?.coding?.[0]?.code;
-  return s === 'active' ? 'Aktiv' : s === 'resolved' ? 'Afsluttet' : s === 'inactive' ? 'Inaktiv' : s === 'remission' ? 'I bedring' : '';
+  return s === 'active' ? t('Aktiv', 'Active') : s === 'resolved' ? t('Afsluttet', 'Resolved') : s === 'inactive' ? t('Inaktiv', 'Inactive') : s === 'remission' ? t('I bedring', 'In remission') : '';
 }
 
 /**
@@ -331,7 +338,14 @@ export function isReferral(s: ServiceRequest): boolean {
  * @returns in Danish
  */
 export function requestStatus(status: ServiceRequest['status']): string {
-  const m: Record<string, string> = { active: 'Aktiv – venter', completed: 'Afsluttet', revoked: 'Annulleret', draft: 'Kladde', 'on-hold': 'Sat i bero', 'entered-in-error': 'Fejlregistreret' };
+  const m: Record<string, string> = {
+    active: t('Aktiv – venter', 'Active – waiting'),
+    completed: t('Afsluttet', 'Completed'),
+    revoked: t('Annulleret', 'Cancelled'),
+    draft: t('Kladde', 'Draft'),
+    'on-hold': t('Sat i bero', 'On hold'),
+    'entered-in-error': t('Fejlregistreret', 'Entered in error'),
+  };
   return m[status] ?? status;
 }
 
@@ -340,7 +354,16 @@ export function requestStatus(status: ServiceRequest['status']): string {
  * @returns in Danish
  */
 export function appointmentStatus(status: Appointment['status']): string {
-  const m: Record<string, string> = { booked: 'Booket', fulfilled: 'Gennemført', cancelled: 'Aflyst', noshow: 'Ikke mødt', proposed: 'Foreslået', pending: 'Afventer', arrived: 'Ankommet', 'checked-in': 'Tjekket ind' };
+  const m: Record<string, string> = {
+    booked: t('Booket', 'Booked'),
+    fulfilled: t('Gennemført', 'Attended'),
+    cancelled: t('Aflyst', 'Cancelled'),
+    noshow: t('Ikke mødt', 'Did not attend'),
+    proposed: t('Foreslået', 'Proposed'),
+    pending: t('Afventer', 'Pending'),
+    arrived: t('Ankommet', 'Arrived'),
+    'checked-in': t('Tjekket ind', 'Checked in'),
+  };
   return m[status] ?? status;
 }
 

@@ -1,10 +1,32 @@
-/** Dates and numbers in Danish format, in Danish time. */
+import { locale } from './i18n.ts';
+
+/** Dates and numbers in Danish format (British English when English is chosen), in Danish time. */
 
 const TZ = 'Europe/Copenhagen';
-const dateFmt = new Intl.DateTimeFormat('da-DK', { day: 'numeric', month: 'short', year: 'numeric', timeZone: TZ });
-const dateTimeFmt = new Intl.DateTimeFormat('da-DK', { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: TZ });
-const timeFmt = new Intl.DateTimeFormat('da-DK', { hour: '2-digit', minute: '2-digit', timeZone: TZ });
-const numberFmt = new Intl.NumberFormat('da-DK', { maximumFractionDigits: 3 });
+
+interface Formats {
+  readonly date: Intl.DateTimeFormat;
+  readonly dateTime: Intl.DateTimeFormat;
+  readonly time: Intl.DateTimeFormat;
+  readonly number: Intl.NumberFormat;
+}
+
+const formats = new Map<string, Formats>();
+
+function fmt(): Formats {
+  const l = locale();
+  let f = formats.get(l);
+  if (f === undefined) {
+    f = {
+      date: new Intl.DateTimeFormat(l, { day: 'numeric', month: 'short', year: 'numeric', timeZone: TZ }),
+      dateTime: new Intl.DateTimeFormat(l, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', timeZone: TZ }),
+      time: new Intl.DateTimeFormat(l, { hour: '2-digit', minute: '2-digit', timeZone: TZ }),
+      number: new Intl.NumberFormat(l, { maximumFractionDigits: 3 }),
+    };
+    formats.set(l, f);
+  }
+  return f;
+}
 
 /**
  * @param value - an ISO date or date-time
@@ -18,7 +40,7 @@ export function formatDate(value: string | undefined): string {
     return value;
   }
   const t = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T12:00:00Z` : value);
-  return Number.isNaN(t) ? value : dateFmt.format(t);
+  return Number.isNaN(t) ? value : fmt().date.format(t);
 }
 
 /**
@@ -33,7 +55,7 @@ export function formatDateTime(value: string | undefined): string {
     return formatDate(value);
   }
   const t = Date.parse(value);
-  return Number.isNaN(t) ? value : dateTimeFmt.format(t);
+  return Number.isNaN(t) ? value : fmt().dateTime.format(t);
 }
 
 /**
@@ -41,7 +63,7 @@ export function formatDateTime(value: string | undefined): string {
  * @returns e.g. "14.35"
  */
 export function formatTime(value: string | number): string {
-  return timeFmt.format(typeof value === 'number' ? value : Date.parse(value));
+  return fmt().time.format(typeof value === 'number' ? value : Date.parse(value));
 }
 
 /**
@@ -49,7 +71,7 @@ export function formatTime(value: string | number): string {
  * @returns e.g. "6,4" or "1.234"
  */
 export function formatNumber(value: number | undefined): string {
-  return value === undefined ? '' : numberFmt.format(value);
+  return value === undefined ? '' : fmt().number.format(value);
 }
 
 /**

@@ -6,6 +6,7 @@ import { FhirClient, personName } from './api.ts';
 import type { LoginKind, Session } from './auth.ts';
 import { baseUrl, currentSession, finishLogin, logout, startLogin } from './auth.ts';
 import { Link, PageTitle, useLoad } from './components.tsx';
+import { lang, setLang, t } from './i18n.ts';
 import { CitizenRoutes, CITIZEN_SECTIONS } from './pages/citizen.tsx';
 import { ProfessionalRoutes } from './pages/professional.tsx';
 import { navigate, useLocation } from './router.ts';
@@ -23,7 +24,12 @@ function Start(props: { message?: string }): preact.JSX.Element {
   };
   return (
     <main id="indhold" class="start">
-      <PageTitle title="Velkommen til Digital Sundhed Danmark">Her kan du se dine egne sundhedsdata (MinSundhed), og sundhedspersoner kan se deres patienters data (Sundhedsjournalen).</PageTitle>
+      <PageTitle title={t('Velkommen til Digital Sundhed Danmark', 'Welcome to Digital Sundhed Danmark')}>
+        {t(
+          'Her kan du se dine egne sundhedsdata (MinSundhed), og sundhedspersoner kan se deres patienters data (Sundhedsjournalen).',
+          'See your own health data (MinSundhed); health professionals see their patients’ data (Sundhedsjournalen).',
+        )}
+      </PageTitle>
       {error === undefined ? null : (
         <div class="notice error" role="alert">
           <p>{error}</p>
@@ -31,21 +37,31 @@ function Start(props: { message?: string }): preact.JSX.Element {
       )}
       <div class="cards two">
         <section class="card" aria-labelledby="borger">
-          <h2 id="borger">Borger</h2>
-          <p>Se prøvesvar, medicin, vaccinationer, aftaler og hvem der har set dine data. Du kan også se data for dine børn under 15 år.</p>
+          <h2 id="borger">{t('Borger', 'Citizen')}</h2>
+          <p>
+            {t(
+              'Se prøvesvar, medicin, vaccinationer, aftaler og hvem der har set dine data. Du kan også se data for dine børn under 15 år.',
+              'See lab results, medicine, vaccinations, appointments and who has looked at your data. You can also see data for your children under 15.',
+            )}
+          </p>
           <button type="button" class="primary" onClick={() => go('citizen')}>
-            Log ind på MinSundhed
+            {t('Log ind på MinSundhed', 'Log in to MinSundhed')}
           </button>
         </section>
         <section class="card" aria-labelledby="prof">
-          <h2 id="prof">Sundhedsperson</h2>
-          <p>Find en patient med CPR-nummer eller navn, og se data fra alle sygehuse, praksis og kommuner.</p>
+          <h2 id="prof">{t('Sundhedsperson', 'Health professional')}</h2>
+          <p>{t('Find en patient med CPR-nummer eller navn, og se data fra alle sygehuse, praksis og kommuner.', 'Find a patient by CPR number or name, and see data from every hospital, practice and municipality.')}</p>
           <button type="button" class="primary" onClick={() => go('professional')}>
-            Log ind på Sundhedsjournalen
+            {t('Log ind på Sundhedsjournalen', 'Log in to Sundhedsjournalen')}
           </button>
         </section>
       </div>
-      <p class="small">Du logger ind med MitID (borger) eller MitID Erhverv (sundhedsperson). Du bliver sendt tilbage hertil bagefter.</p>
+      <p class="small">
+        {t(
+          'Du logger ind med MitID (borger) eller MitID Erhverv (sundhedsperson). Du bliver sendt tilbage hertil bagefter.',
+          'You log in with MitID (citizen) or MitID Erhverv (health professional), in Danish. You are sent back here afterwards.',
+        )}
+      </p>
     </main>
   );
 }
@@ -66,12 +82,12 @@ function Callback(props: { onSession: (s: Session) => void }): preact.JSX.Elemen
   }
   return (
     <main id="indhold">
-      <p role="status">Logger ind …</p>
+      <p role="status">{t('Logger ind …', 'Logging in …')}</p>
     </main>
   );
 }
 
-function Header(props: { ctx: AppContext | undefined; onLogout: () => void }): preact.JSX.Element {
+function Header(props: { ctx: AppContext | undefined; onLogout: () => void; onLang: () => void }): preact.JSX.Element {
   const c = props.ctx?.session.claims;
   const citizen = c?.dsd_kind === 'citizen';
   const actingId = c?.patient;
@@ -84,32 +100,37 @@ function Header(props: { ctx: AppContext | undefined; onLogout: () => void }): p
   return (
     <header class="top">
       <a class="skip" href="#indhold">
-        Gå til indhold
+        {t('Gå til indhold', 'Skip to content')}
       </a>
       <div class="bar">
         <Link href="/app" class="brand">
           {c === undefined ? 'Digital Sundhed Danmark' : citizen ? 'MinSundhed' : 'Sundhedsjournalen'}
         </Link>
+        <div class="who">
+          <button type="button" class="link-button" onClick={props.onLang} lang={lang() === 'da' ? 'en' : 'da'}>
+            {lang() === 'da' ? 'English' : 'Dansk'}
+          </button>
         {c === undefined ? null : (
-          <div class="who">
+          <>
             <span>
-              Logget ind som <strong>{c.name ?? 'ukendt'}</strong>
+              {t('Logget ind som', 'Logged in as')} <strong>{c.name ?? t('ukendt', 'unknown')}</strong>
             </span>
             {citizen && actingId !== undefined && actingId !== self ? (
               <span class="acting">
-                Du ser data for <strong>{actingName ?? '…'}</strong>
+                {t('Du ser data for', 'You are viewing data for')} <strong>{actingName ?? '…'}</strong>
               </span>
             ) : null}
             {citizen && (c.dsd_patients?.length ?? 0) > 1 ? (
               <button type="button" class="link-button" onClick={props.ctx?.relogin}>
-                Skift person
+                {t('Skift person', 'Switch person')}
               </button>
             ) : null}
             <button type="button" class="link-button" onClick={props.onLogout}>
-              Log ud
+              {t('Log ud', 'Log out')}
             </button>
-          </div>
+          </>
         )}
+        </div>
       </div>
     </header>
   );
@@ -118,6 +139,12 @@ function Header(props: { ctx: AppContext | undefined; onLogout: () => void }): p
 function App(): preact.JSX.Element {
   const [session, setSession] = useState<Session | undefined>(() => currentSession());
   const [expired, setExpired] = useState(false);
+  const [, setLanguage] = useState(lang());
+  const onLang = (): void => {
+    const next = lang() === 'da' ? 'en' : 'da';
+    setLang(next);
+    setLanguage(next);
+  };
   const { path } = useLocation();
   const ctx = useMemo<AppContext | undefined>(() => {
     if (session === undefined) {
@@ -147,9 +174,9 @@ function App(): preact.JSX.Element {
       <Ctx.Provider value={ctx}>
         {expired ? (
           <div class="notice error" role="alert">
-            <p>Du er ikke logget ind længere.</p>
+            <p>{t('Du er ikke logget ind længere.', 'You are no longer logged in.')}</p>
             <button type="button" onClick={ctx.relogin}>
-              Log ind igen
+              {t('Log ind igen', 'Log in again')}
             </button>
           </div>
         ) : null}
@@ -159,14 +186,14 @@ function App(): preact.JSX.Element {
   }
   return (
     <>
-      <Header ctx={ctx} onLogout={onLogout} />
+      <Header ctx={ctx} onLogout={onLogout} onLang={onLang} />
       {ctx !== undefined && ctx.session.claims.dsd_kind === 'citizen' ? (
-        <nav class="sections" aria-label="Afsnit i MinSundhed">
+        <nav class="sections" aria-label={t('Afsnit i MinSundhed', 'Sections of MinSundhed')}>
           <ul>
             {CITIZEN_SECTIONS.map((s) => (
               <li key={s.path}>
                 <Link href={s.path} current={path === s.path}>
-                  {s.title}
+                  {s.title()}
                 </Link>
               </li>
             ))}
@@ -182,6 +209,7 @@ function App(): preact.JSX.Element {
 }
 
 const root = document.getElementById('app');
+setLang(lang());
 if (root !== null) {
   root.textContent = '';
   render(<App />, root);

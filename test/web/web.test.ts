@@ -66,6 +66,22 @@ describe('start page', () => {
     await checkPage(page, 'start');
     await page.context().close();
   });
+
+  it('English is a choice, kept across reloads, and Danish is one click back', async () => {
+    const page = await (await newContext(browser)).newPage();
+    await page.goto(`${server.base}/`);
+    await page.getByRole('button', { name: 'English' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Welcome to Digital Sundhed Danmark' }).waitFor();
+    assert.equal(await page.getAttribute('html', 'lang'), 'en');
+    await page.getByRole('button', { name: 'Log in to MinSundhed' }).waitFor();
+    await checkPage(page, 'start-english');
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: 'Welcome to Digital Sundhed Danmark' }).waitFor();
+    await page.getByRole('button', { name: 'Dansk' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Velkommen til Digital Sundhed Danmark' }).waitFor();
+    assert.equal(await page.getAttribute('html', 'lang'), 'da');
+    await page.context().close();
+  });
 });
 
 describe('MinSundhed: a citizen logs in and reads each section', () => {

@@ -4,6 +4,7 @@ import { personName } from '../api.ts';
 import { Async, Empty, PageTitle, useLoad } from '../components.tsx';
 import { formatDate } from '../format.ts';
 import { loadRecord, useApp } from '../session.tsx';
+import { t } from '../i18n.ts';
 
 /** Min Spærring: the citizen blocks a professional, a unit or a period from health professionals, and removes blocks. */
 
@@ -56,9 +57,9 @@ export function BlocksPage(props: { patientId: string }): preact.JSX.Element {
     const people = dir.all<Practitioner>('Practitioner').map((p) => {
       const role = dir.all<PractitionerRole>('PractitionerRole').find((r) => r.practitioner?.reference === `Practitioner/${p.id ?? ''}`);
       const org = dir.get<Organization>(role?.organization?.reference);
-      return { ref: `Practitioner/${p.id ?? ''}`, label: `${personName(p) ?? 'Ukendt'}${org?.name === undefined ? '' : ` (${org.name})`}` };
+      return { ref: `Practitioner/${p.id ?? ''}`, label: `${personName(p) ?? t('Ukendt', 'Unknown')}${org?.name === undefined ? '' : ` (${org.name})`}` };
     });
-    const units = dir.all<Organization>('Organization').map((o) => ({ ref: `Organization/${o.id ?? ''}`, label: o.name ?? 'Ukendt enhed' }));
+    const units = dir.all<Organization>('Organization').map((o) => ({ ref: `Organization/${o.id ?? ''}`, label: o.name ?? t('Ukendt enhed', 'Unknown unit') }));
     const targets = await client.directory(blocks.flatMap((b) => (b.provision?.actor ?? []).map((a) => a.reference)));
     return {
       blocks: blocks.sort((a, b) => (b.dateTime ?? '').localeCompare(a.dateTime ?? '')),
@@ -71,17 +72,17 @@ export function BlocksPage(props: { patientId: string }): preact.JSX.Element {
   const create = async (e: Event): Promise<void> => {
     e.preventDefault();
     if (kind !== 'period' && target === '') {
-      setMessage({ ok: false, text: kind === 'person' ? 'Vælg den sundhedsperson, du vil spærre for.' : 'Vælg det sted, du vil spærre for.' });
+      setMessage({ ok: false, text: kind === 'person' ? t('Vælg den sundhedsperson, du vil spærre for.', 'Choose the health professional you want to block.') : t('Vælg det sted, du vil spærre for.', 'Choose the place you want to block.') });
       return;
     }
     if (kind === 'period' && (start === '' || end === '' || end < start)) {
-      setMessage({ ok: false, text: 'Vælg en startdato og en slutdato. Slutdatoen skal være samme dag som eller efter startdatoen.' });
+      setMessage({ ok: false, text: t('Vælg en startdato og en slutdato. Slutdatoen skal være samme dag som eller efter startdatoen.', 'Choose a start date and an end date. The end date must be on or after the start date.') });
       return;
     }
     setBusy(true);
     try {
       await client.create(newBlock(props.patientId, kind, target, { start, end }));
-      setMessage({ ok: true, text: 'Spærringen er oprettet. Den gælder fra nu.' });
+      setMessage({ ok: true, text: t('Spærringen er oprettet. Den gælder fra nu.', 'The block is created. It applies from now.') });
       setTarget('');
       reload();
     } catch (err) {
@@ -95,7 +96,7 @@ export function BlocksPage(props: { patientId: string }): preact.JSX.Element {
     setBusy(true);
     try {
       await client.remove('Consent', c.id ?? '');
-      setMessage({ ok: true, text: 'Spærringen er fjernet.' });
+      setMessage({ ok: true, text: t('Spærringen er fjernet.', 'The block is removed.') });
       reload();
     } catch (err) {
       setMessage({ ok: false, text: err instanceof Error ? err.message : String(err) });
@@ -106,20 +107,23 @@ export function BlocksPage(props: { patientId: string }): preact.JSX.Element {
 
   return (
     <>
-      <PageTitle title="Min Spærring">
-        Du kan spærre for, at en bestemt sundhedsperson eller et bestemt sted kan se dine data, eller for data fra en periode. I en akut situation kan en læge bruge værdispring og se data alligevel – det vises altid i Min Log.
+      <PageTitle title={t('Min Spærring', 'My Blocks')}>
+        {t(
+          'Du kan spærre for, at en bestemt sundhedsperson eller et bestemt sted kan se dine data, eller for data fra en periode. I en akut situation kan en læge bruge værdispring og se data alligevel – det vises altid i Min Log.',
+          'You can block a particular health professional or place from seeing your data, or block data from a period. In an emergency a doctor can use værdispring (break-the-glass) and see the data anyway – this is always shown in My Log.',
+        )}
       </PageTitle>
       {message === undefined ? null : (
         <div class={message.ok ? 'notice ok' : 'notice error'} role={message.ok ? 'status' : 'alert'}>
           <p>{message.text}</p>
         </div>
       )}
-      <Async loaded={loaded} what="dine spærringer" retry={reload}>
+      <Async loaded={loaded} what={t('dine spærringer', 'your blocks')} retry={reload}>
         {(d) => (
           <>
-            <h2>Dine spærringer</h2>
+            <h2>{t('Dine spærringer', 'Your blocks')}</h2>
             {d.blocks.length === 0 ? (
-              <Empty>Du har ingen spærringer. Alle sundhedspersoner, der behandler dig, kan se dine data.</Empty>
+              <Empty>{t('Du har ingen spærringer. Alle sundhedspersoner, der behandler dig, kan se dine data.', 'You have no blocks. Every health professional treating you can see your data.')}</Empty>
             ) : (
               <ul class="list">
                 {d.blocks.map((c) => {
@@ -127,55 +131,59 @@ export function BlocksPage(props: { patientId: string }): preact.JSX.Element {
                   const who = d.targets.name(c.provision?.actor?.[0]?.reference) ?? c.provision?.actor?.[0]?.reference?.reference ?? '';
                   const text =
                     k === 'period'
-                      ? `Data fra ${formatDate(c.provision?.dataPeriod?.start)} til ${formatDate(c.provision?.dataPeriod?.end)}`
+                      ? `${t('Data fra', 'Data from')} ${formatDate(c.provision?.dataPeriod?.start)} ${t('til', 'to')} ${formatDate(c.provision?.dataPeriod?.end)}`
                       : k === 'person'
-                        ? `Sundhedsperson: ${who}`
-                        : `${k === 'unit' ? 'Enhed' : 'Enhed med underafdelinger'}: ${who}`;
+                        ? `${t('Sundhedsperson', 'Health professional')}: ${who}`
+                        : `${k === 'unit' ? t('Enhed', 'Unit') : t('Enhed med underafdelinger', 'Unit with sub-units')}: ${who}`;
                   return (
                     <li class="item" key={c.id}>
                       <strong>{text}</strong>
-                      <p class="meta">Oprettet {formatDate(c.dateTime)}</p>
+                      <p class="meta">
+                        {t('Oprettet', 'Created')} {formatDate(c.dateTime)}
+                      </p>
                       <button type="button" class="secondary" disabled={busy} onClick={() => void remove(c)}>
-                        Fjern spærring<span class="sr-only">: {text}</span>
+                        {t('Fjern spærring', 'Remove block')}
+                        <span class="sr-only">: {text}</span>
                       </button>
                     </li>
                   );
                 })}
               </ul>
             )}
-            <h2>Opret en spærring</h2>
+            <h2>{t('Opret en spærring', 'Create a block')}</h2>
             <form class="card form" onSubmit={(e) => void create(e)}>
               <fieldset>
-                <legend>Hvad vil du spærre for?</legend>
+                <legend>{t('Hvad vil du spærre for?', 'What do you want to block?')}</legend>
                 <label class="choice">
-                  <input type="radio" name="kind" value="person" checked={kind === 'person'} onChange={() => setKind('person')} /> En bestemt sundhedsperson
+                  <input type="radio" name="kind" value="person" checked={kind === 'person'} onChange={() => setKind('person')} /> {t('En bestemt sundhedsperson', 'A particular health professional')}
                 </label>
                 <label class="choice">
-                  <input type="radio" name="kind" value="unit-and-subunits" checked={kind === 'unit-and-subunits'} onChange={() => setKind('unit-and-subunits')} /> Et sygehus, en afdeling eller en klinik
+                  <input type="radio" name="kind" value="unit-and-subunits" checked={kind === 'unit-and-subunits'} onChange={() => setKind('unit-and-subunits')} />{' '}
+                  {t('Et sygehus, en afdeling eller en klinik', 'A hospital, a department or a clinic')}
                 </label>
                 <label class="choice">
-                  <input type="radio" name="kind" value="period" checked={kind === 'period'} onChange={() => setKind('period')} /> Data fra en bestemt periode
+                  <input type="radio" name="kind" value="period" checked={kind === 'period'} onChange={() => setKind('period')} /> {t('Data fra en bestemt periode', 'Data from a particular period')}
                 </label>
               </fieldset>
               {kind === 'period' ? (
                 <div class="row">
                   <div>
-                    <label for="fra">Fra dato</label>
+                    <label for="fra">{t('Fra dato', 'From date')}</label>
                     <input id="fra" type="date" value={start} onInput={(e) => setStart((e.currentTarget).value)} />
                   </div>
                   <div>
-                    <label for="til">Til dato</label>
+                    <label for="til">{t('Til dato', 'To date')}</label>
                     <input id="til" type="date" value={end} onInput={(e) => setEnd((e.currentTarget).value)} />
                   </div>
                 </div>
               ) : (
                 <div>
-                  <label for="target">{kind === 'person' ? 'Sundhedsperson' : 'Sted'}</label>
+                  <label for="target">{kind === 'person' ? t('Sundhedsperson', 'Health professional') : t('Sted', 'Place')}</label>
                   <span class="hint" id="target-hint">
-                    Listen viser dem, der findes i dine data.
+                    {t('Listen viser dem, der findes i dine data.', 'The list shows those found in your data.')}
                   </span>
                   <select id="target" aria-describedby="target-hint" value={target} onChange={(e) => setTarget((e.currentTarget).value)}>
-                    <option value="">Vælg …</option>
+                    <option value="">{t('Vælg …', 'Choose …')}</option>
                     {(kind === 'person' ? d.people : d.units).map((o) => (
                       <option key={o.ref} value={o.ref}>
                         {o.label}
@@ -185,7 +193,7 @@ export function BlocksPage(props: { patientId: string }): preact.JSX.Element {
                 </div>
               )}
               <button type="submit" class="primary" disabled={busy}>
-                Opret spærring
+                {t('Opret spærring', 'Create block')}
               </button>
             </form>
           </>

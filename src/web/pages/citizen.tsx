@@ -26,21 +26,22 @@ import { LabView } from './lab.tsx';
 import { BlocksPage } from './blocks.tsx';
 import { MinLogPage } from './minlog.tsx';
 import { CHILDHOOD_PROGRAMME } from '../programme.ts';
+import { t } from '../i18n.ts';
 
 /** MinSundhed: the citizen's own data (or the data of the person they act for). */
 
 export const CITIZEN_SECTIONS = [
-  { path: '/app', title: 'Overblik' },
-  { path: '/app/sundhedsjournal', title: 'Sundhedsjournal' },
-  { path: '/app/laboratoriesvar', title: 'Prøvesvar' },
-  { path: '/app/medicin', title: 'Medicinkort' },
-  { path: '/app/vaccinationer', title: 'Vaccinationer' },
-  { path: '/app/aftaler', title: 'Aftaler' },
-  { path: '/app/henvisninger', title: 'Henvisninger' },
-  { path: '/app/hjemmemaalinger', title: 'Hjemmemålinger' },
-  { path: '/app/egen-laege', title: 'Egen læge' },
-  { path: '/app/min-log', title: 'Min Log' },
-  { path: '/app/spaerring', title: 'Min Spærring' },
+  { path: '/app', title: (): string => t('Overblik', 'Overview') },
+  { path: '/app/sundhedsjournal', title: (): string => t('Sundhedsjournal', 'Health record') },
+  { path: '/app/laboratoriesvar', title: (): string => t('Prøvesvar', 'Lab results') },
+  { path: '/app/medicin', title: (): string => t('Medicinkort', 'Medicine card') },
+  { path: '/app/vaccinationer', title: (): string => t('Vaccinationer', 'Vaccinations') },
+  { path: '/app/aftaler', title: (): string => t('Aftaler', 'Appointments') },
+  { path: '/app/henvisninger', title: (): string => t('Henvisninger', 'Referrals') },
+  { path: '/app/hjemmemaalinger', title: (): string => t('Hjemmemålinger', 'Home measurements') },
+  { path: '/app/egen-laege', title: (): string => t('Egen læge', 'My GP') },
+  { path: '/app/min-log', title: (): string => t('Min Log', 'My Log') },
+  { path: '/app/spaerring', title: (): string => t('Min Spærring', 'My Blocks') },
 ] as const;
 
 /**
@@ -54,7 +55,7 @@ export function CitizenRoutes(props: { path: string }): preact.JSX.Element {
   const patientId = session.claims.patient ?? session.claims.fhirUser?.replace(/^Patient\//, '') ?? '';
   const [loaded, retry] = useLoad(() => loadRecord(client, session.accessToken, patientId), [session.accessToken, patientId]);
   const section = CITIZEN_SECTIONS.find((s) => s.path === props.path);
-  const title = section?.title ?? 'Siden findes ikke';
+  const title = section?.title() ?? t('Siden findes ikke', 'Page not found');
   const needsRecord = props.path !== '/app/min-log' && props.path !== '/app/spaerring';
   return (
     <main id="indhold">
@@ -64,13 +65,13 @@ export function CitizenRoutes(props: { path: string }): preact.JSX.Element {
         <BlocksPage patientId={patientId} />
       ) : (
         <>
-          <PageTitle title={title === 'Overblik' ? 'MinSundhed' : title} />
+          <PageTitle title={section?.path === '/app' ? 'MinSundhed' : title} />
           {section === undefined ? (
             <Empty>
-              Siden findes ikke. <Link href="/app">Gå til overblikket</Link>.
+              {t('Siden findes ikke.', 'The page does not exist.')} <Link href="/app">{t('Gå til overblikket', 'Go to the overview')}</Link>.
             </Empty>
           ) : needsRecord ? (
-            <Async loaded={loaded} what="dine sundhedsdata" retry={retry}>
+            <Async loaded={loaded} what={t('dine sundhedsdata', 'your health data')} retry={retry}>
               {(record) => <Section path={props.path} record={record} />}
             </Async>
           ) : null}
@@ -102,7 +103,7 @@ function Section(props: { path: string; record: PatientRecord }): preact.JSX.Ele
     case '/app/egen-laege':
       return <GeneralPractitioner record={r} />;
     default:
-      return <Empty>Siden findes ikke.</Empty>;
+      return <Empty>{t('Siden findes ikke.', 'The page does not exist.')}</Empty>;
   }
 }
 
@@ -138,43 +139,44 @@ function Overview(props: { record: PatientRecord }): preact.JSX.Element {
   return (
     <>
       <p class="intro">
-        {self ? 'Her er et overblik over dine sundhedsdata' : `Her er et overblik over sundhedsdata for ${personName(r.patient) ?? 'den valgte person'}`}
-        {r.patient.birthDate === undefined ? '' : ` (født ${formatDate(r.patient.birthDate)}, ${age(r.patient.birthDate) ?? ''} år)`}. Vælg et kort for at se mere.
+        {self ? t('Her er et overblik over dine sundhedsdata', 'Here is an overview of your health data') : `${t('Her er et overblik over sundhedsdata for', 'Here is an overview of the health data of')} ${personName(r.patient) ?? ''}`}
+        {r.patient.birthDate === undefined ? '' : ` (${t('født', 'born')} ${formatDate(r.patient.birthDate)}, ${age(r.patient.birthDate) ?? ''} ${t('år', 'years')})`}. {t('Vælg et kort for at se mere.', 'Choose a card to see more.')}
       </p>
       <div class="cards">
-        <OverviewCard href="/app/laboratoriesvar" title="Prøvesvar">
-          {latestLabs.length === 0 ? (
-            'Ingen prøvesvar endnu.'
-          ) : (
-            <>
-              Seneste prøve {formatDate(latestLabDate)}: {count(latestLabs.length, 'svar', 'svar')}
-              {latestLabs.some((l) => l.flag !== undefined) ? `, heraf ${formatNumber(latestLabs.filter((l) => l.flag !== undefined).length)} uden for referenceområdet` : ', alle inden for referenceområdet'}.
-            </>
-          )}
+        <OverviewCard href="/app/laboratoriesvar" title={t('Prøvesvar', 'Lab results')}>
+          {latestLabs.length === 0
+            ? t('Ingen prøvesvar endnu.', 'No lab results yet.')
+            : `${t('Seneste prøve', 'Latest sample')} ${formatDate(latestLabDate)}: ${count(latestLabs.length, t('svar', 'result'), t('svar', 'results'))}${
+                latestLabs.some((l) => l.flag !== undefined)
+                  ? `, ${t('heraf', 'of which')} ${formatNumber(latestLabs.filter((l) => l.flag !== undefined).length)} ${t('uden for referenceområdet', 'outside the reference range')}`
+                  : t(', alle inden for referenceområdet', ', all within the reference range')
+              }.`}
         </OverviewCard>
-        <OverviewCard href="/app/medicin" title="Medicinkort">
-          {meds.length === 0 ? 'Ingen aktuel medicin.' : `${count(meds.length, 'aktuelt præparat', 'aktuelle præparater')}: ${meds.map((m) => codeText(m.medicationCodeableConcept)).join(', ')}.`}
+        <OverviewCard href="/app/medicin" title={t('Medicinkort', 'Medicine card')}>
+          {meds.length === 0 ? t('Ingen aktuel medicin.', 'No current medicine.') : `${count(meds.length, t('aktuelt præparat', 'current medicine'), t('aktuelle præparater', 'current medicines'))}: ${meds.map((m) => codeText(m.medicationCodeableConcept)).join(', ')}.`}
         </OverviewCard>
-        <OverviewCard href="/app/aftaler" title="Aftaler">
-          {upcoming[0] === undefined ? 'Ingen kommende aftaler.' : `Næste: ${upcoming[0].description ?? 'aftale'} ${formatDateTime(upcoming[0].start)}.`}
+        <OverviewCard href="/app/aftaler" title={t('Aftaler', 'Appointments')}>
+          {upcoming[0] === undefined ? t('Ingen kommende aftaler.', 'No upcoming appointments.') : `${t('Næste', 'Next')}: ${upcoming[0].description ?? ''} ${formatDateTime(upcoming[0].start)}.`}
         </OverviewCard>
-        <OverviewCard href="/app/henvisninger" title="Henvisninger">
-          {referrals.length === 0 ? 'Ingen aktive henvisninger.' : `${count(referrals.length, 'aktiv henvisning', 'aktive henvisninger')}.`}
+        <OverviewCard href="/app/henvisninger" title={t('Henvisninger', 'Referrals')}>
+          {referrals.length === 0 ? t('Ingen aktive henvisninger.', 'No active referrals.') : `${count(referrals.length, t('aktiv henvisning', 'active referral'), t('aktive henvisninger', 'active referrals'))}.`}
         </OverviewCard>
-        <OverviewCard href="/app/sundhedsjournal" title="Sundhedsjournal">
-          {contacts[0] === undefined ? 'Ingen kontakter registreret.' : `Seneste kontakt: ${encounterKind(contacts[0])} ${formatDate(contacts[0].period?.start)} hos ${r.dir.name(contacts[0].serviceProvider) ?? 'ukendt sted'}.`}
+        <OverviewCard href="/app/sundhedsjournal" title={t('Sundhedsjournal', 'Health record')}>
+          {contacts[0] === undefined
+            ? t('Ingen kontakter registreret.', 'No contacts recorded.')
+            : `${t('Seneste kontakt', 'Latest contact')}: ${encounterKind(contacts[0])} ${formatDate(contacts[0].period?.start)} ${t('hos', 'at')} ${r.dir.name(contacts[0].serviceProvider) ?? t('ukendt sted', 'unknown place')}.`}
         </OverviewCard>
-        <OverviewCard href="/app/vaccinationer" title="Vaccinationer">
-          {vaccines.length === 0 ? 'Ingen vaccinationer registreret.' : `${count(vaccines.length, 'vaccination', 'vaccinationer')} registreret.`}
+        <OverviewCard href="/app/vaccinationer" title={t('Vaccinationer', 'Vaccinations')}>
+          {vaccines.length === 0 ? t('Ingen vaccinationer registreret.', 'No vaccinations recorded.') : `${count(vaccines.length, 'vaccination', t('vaccinationer', 'vaccinations'))} ${t('registreret', 'recorded')}.`}
         </OverviewCard>
-        <OverviewCard href="/app/egen-laege" title="Egen læge">
-          {gp === undefined ? 'Ingen læge registreret.' : `${gp.name ?? ''}${gp.telecom?.find((t) => t.system === 'phone') === undefined ? '' : `, tlf. ${gp.telecom.find((t) => t.system === 'phone')!.value ?? ''}`}.`}
+        <OverviewCard href="/app/egen-laege" title={t('Egen læge', 'My GP')}>
+          {gp === undefined ? t('Ingen læge registreret.', 'No GP recorded.') : `${gp.name ?? ''}${gp.telecom?.find((x) => x.system === 'phone') === undefined ? '' : `, ${t('tlf.', 'phone')} ${gp.telecom.find((x) => x.system === 'phone')!.value ?? ''}`}.`}
         </OverviewCard>
-        <OverviewCard href="/app/min-log" title="Min Log">
-          Se, hvem der har set {self ? 'dine' : 'disse'} data, og hvornår.
+        <OverviewCard href="/app/min-log" title={t('Min Log', 'My Log')}>
+          {self ? t('Se, hvem der har set dine data, og hvornår.', 'See who has looked at your data, and when.') : t('Se, hvem der har set disse data, og hvornår.', 'See who has looked at these data, and when.')}
         </OverviewCard>
-        <OverviewCard href="/app/spaerring" title="Min Spærring">
-          Spær for, at bestemte sundhedspersoner eller steder kan se {self ? 'dine' : 'disse'} data.
+        <OverviewCard href="/app/spaerring" title={t('Min Spærring', 'My Blocks')}>
+          {t('Spær for, at bestemte sundhedspersoner eller steder kan se data.', 'Block certain health professionals or places from seeing data.')}
         </OverviewCard>
       </div>
     </>
@@ -199,7 +201,7 @@ function Source(props: { record: PatientRecord; of: Parameters<typeof sourceOf>[
   if (org === undefined && name === undefined) {
     return null;
   }
-  return <span class="source">Kilde: {[name, org?.name].filter((x, i, a) => x !== undefined && a.indexOf(x) === i).join(', ')}</span>;
+  return <span class="source">{t('Kilde', 'Source')}: {[name, org?.name].filter((x, i, a) => x !== undefined && a.indexOf(x) === i).join(', ')}</span>;
 }
 
 function Journal(props: { record: PatientRecord }): preact.JSX.Element {
@@ -210,25 +212,30 @@ function Journal(props: { record: PatientRecord }): preact.JSX.Element {
   const docs = newestFirst(ofType<DocumentReference>(r.resources, 'DocumentReference'));
   return (
     <>
-      <p class="intro">Kontakter med sygehuse, læge og kommune, diagnoser, behandlinger og breve. Mener du, at noget er forkert, så kontakt det sted, der har registreret det.</p>
-      <h2>Diagnoser</h2>
+      <p class="intro">
+        {t(
+          'Kontakter med sygehuse, læge og kommune, diagnoser, behandlinger og breve. Mener du, at noget er forkert, så kontakt det sted, der har registreret det.',
+          'Contacts with hospitals, GP and municipality, diagnoses, procedures and letters. If something is wrong, contact the place that recorded it.',
+        )}
+      </p>
+      <h2>{t('Diagnoser', 'Diagnoses')}</h2>
       {conditions.length === 0 ? (
-        <Empty>Ingen diagnoser registreret.</Empty>
+        <Empty>{t('Ingen diagnoser registreret.', 'No diagnoses recorded.')}</Empty>
       ) : (
         <ul class="list">
           {conditions.map((c) => (
             <li class="item" key={c.id}>
               <strong>{codeText(c.code)}</strong> <span class="tag">{conditionStatus(c)}</span>
               <p class="meta">
-                Registreret {formatDate(c.recordedDate ?? c.onsetDateTime)} <Source record={r} of={c} />
+                {t('Registreret', 'Recorded')} {formatDate(c.recordedDate ?? c.onsetDateTime)} <Source record={r} of={c} />
               </p>
             </li>
           ))}
         </ul>
       )}
-      <h2>Kontakter</h2>
+      <h2>{t('Kontakter', 'Contacts')}</h2>
       {encounters.length === 0 ? (
-        <Empty>Ingen kontakter registreret.</Empty>
+        <Empty>{t('Ingen kontakter registreret.', 'No contacts recorded.')}</Empty>
       ) : (
         <ul class="list">
           {encounters.map((e) => (
@@ -237,15 +244,15 @@ function Journal(props: { record: PatientRecord }): preact.JSX.Element {
               {e.type?.[0] === undefined ? '' : `: ${codeText(e.type[0])}`}
               <p class="meta">
                 {formatDate(e.period?.start)}
-                {e.period?.end !== undefined && e.period.end.slice(0, 10) !== (e.period.start ?? '').slice(0, 10) ? ` – ${formatDate(e.period.end)}` : ''} · {r.dir.name(e.serviceProvider) ?? 'ukendt sted'}
+                {e.period?.end !== undefined && e.period.end.slice(0, 10) !== (e.period.start ?? '').slice(0, 10) ? ` – ${formatDate(e.period.end)}` : ''} · {r.dir.name(e.serviceProvider) ?? t('ukendt sted', 'unknown place')}
               </p>
             </li>
           ))}
         </ul>
       )}
-      <h2>Behandlinger og operationer</h2>
+      <h2>{t('Behandlinger og operationer', 'Procedures and operations')}</h2>
       {procedures.length === 0 ? (
-        <Empty>Ingen behandlinger registreret.</Empty>
+        <Empty>{t('Ingen behandlinger registreret.', 'No procedures recorded.')}</Empty>
       ) : (
         <ul class="list">
           {procedures.map((p) => (
@@ -258,9 +265,9 @@ function Journal(props: { record: PatientRecord }): preact.JSX.Element {
           ))}
         </ul>
       )}
-      <h2>Epikriser og notater</h2>
+      <h2>{t('Epikriser og notater', 'Discharge letters and notes')}</h2>
       {docs.length === 0 ? (
-        <Empty>Ingen breve eller notater.</Empty>
+        <Empty>{t('Ingen breve eller notater.', 'No letters or notes.')}</Empty>
       ) : (
         <ul class="list">
           {docs.map((d) => (
@@ -272,7 +279,7 @@ function Journal(props: { record: PatientRecord }): preact.JSX.Element {
                 <p class="meta">
                   <Source record={r} of={d} />
                 </p>
-                <pre class="doc">{documentText(d) ?? 'Dokumentet kan ikke vises her.'}</pre>
+                <pre class="doc">{documentText(d) ?? t('Dokumentet kan ikke vises her.', 'The document cannot be shown here.')}</pre>
               </details>
             </li>
           ))}
@@ -291,20 +298,20 @@ function Medicine(props: { record: PatientRecord }): preact.JSX.Element {
     <li class="item" key={m.id}>
       <strong>{codeText(m.medicationCodeableConcept)}</strong>
       {m.medicationCodeableConcept?.coding?.[0]?.code === undefined ? null : <span class="sub"> (ATC {m.medicationCodeableConcept.coding[0].code})</span>}
-      <p>{m.dosage?.[0]?.text ?? 'Dosering ikke oplyst'}</p>
+      <p>{m.dosage?.[0]?.text ?? t('Dosering ikke oplyst', 'Dosage not given')}</p>
       <p class="meta">
-        Startet {formatDate(m.effectivePeriod?.start)}
-        {m.effectivePeriod?.end === undefined ? '' : `, stoppet ${formatDate(m.effectivePeriod.end)}`} <Source record={r} of={m} />
+        {t('Startet', 'Started')} {formatDate(m.effectivePeriod?.start)}
+        {m.effectivePeriod?.end === undefined ? '' : `, ${t('stoppet', 'stopped')} ${formatDate(m.effectivePeriod.end)}`} <Source record={r} of={m} />
       </p>
     </li>
   );
   return (
     <>
-      <p class="intro">Medicin, som læger har ordineret. Spørg din læge, før du ændrer noget.</p>
-      <h2>Aktuel medicin</h2>
-      {active.length === 0 ? <Empty>Ingen aktuel medicin.</Empty> : <ul class="list">{active.map(row)}</ul>}
-      <h2>Tidligere medicin</h2>
-      {earlier.length === 0 ? <Empty>Ingen tidligere medicin registreret.</Empty> : <ul class="list">{earlier.map(row)}</ul>}
+      <p class="intro">{t('Medicin, som læger har ordineret. Spørg din læge, før du ændrer noget.', 'Medicine prescribed by doctors. Ask your doctor before you change anything.')}</p>
+      <h2>{t('Aktuel medicin', 'Current medicine')}</h2>
+      {active.length === 0 ? <Empty>{t('Ingen aktuel medicin.', 'No current medicine.')}</Empty> : <ul class="list">{active.map(row)}</ul>}
+      <h2>{t('Tidligere medicin', 'Earlier medicine')}</h2>
+      {earlier.length === 0 ? <Empty>{t('Ingen tidligere medicin registreret.', 'No earlier medicine recorded.')}</Empty> : <ul class="list">{earlier.map(row)}</ul>}
     </>
   );
 }
@@ -317,18 +324,18 @@ function Vaccinations(props: { record: PatientRecord }): preact.JSX.Element {
   return (
     <>
       {inProgramme && r.patient.birthDate !== undefined ? <Programme patient={r.patient} given={list} /> : null}
-      <h2>Alle vaccinationer</h2>
+      <h2>{t('Alle vaccinationer', 'All vaccinations')}</h2>
       {list.length === 0 ? (
-        <Empty>Ingen vaccinationer registreret. Er du vaccineret et sted, der ikke har indberettet det, så kontakt din læge.</Empty>
+        <Empty>{t('Ingen vaccinationer registreret. Er du vaccineret et sted, der ikke har indberettet det, så kontakt din læge.', 'No vaccinations recorded. If you were vaccinated somewhere that did not report it, contact your GP.')}</Empty>
       ) : (
         <ul class="list">
           {list.map((i) => (
             <li class="item" key={i.id}>
               <strong>{codeText(i.vaccineCode)}</strong>
-              {i.protocolApplied?.[0]?.doseNumberPositiveInt === undefined ? '' : ` – ${i.protocolApplied[0].doseNumberPositiveInt}. dosis`}
+              {i.protocolApplied?.[0]?.doseNumberPositiveInt === undefined ? '' : ` – ${t(`${i.protocolApplied[0].doseNumberPositiveInt}. dosis`, `dose ${i.protocolApplied[0].doseNumberPositiveInt}`)}`}
               <p class="meta">
                 {formatDate(i.occurrenceDateTime)}
-                {i.lotNumber === undefined ? '' : ` · batch ${i.lotNumber}`} <Source record={r} of={i} />
+                {i.lotNumber === undefined ? '' : ` · ${t('batch', 'batch')} ${i.lotNumber}`} <Source record={r} of={i} />
               </p>
             </li>
           ))}
@@ -350,31 +357,31 @@ function Programme(props: { patient: Patient; given: readonly Immunization[] }):
   const missing = rows.filter((x) => x.status === 'missing');
   return (
     <section aria-labelledby="program">
-      <h2 id="program">Børnevaccinationsprogrammet</h2>
+      <h2 id="program">{t('Børnevaccinationsprogrammet', 'The childhood vaccination programme')}</h2>
       {missing.length === 0 ? (
-        <p class="notice ok">Alle vaccinationer, der er anbefalet indtil nu, er givet.</p>
+        <p class="notice ok">{t('Alle vaccinationer, der er anbefalet indtil nu, er givet.', 'Every vaccination recommended so far has been given.')}</p>
       ) : (
         <p class="notice warn">
-          {count(missing.length, 'vaccination mangler', 'vaccinationer mangler')} efter programmet. Kontakt egen læge for at få dem – de er gratis.
+          {count(missing.length, t('vaccination mangler', 'vaccination is missing'), t('vaccinationer mangler', 'vaccinations are missing'))} {t('efter programmet. Kontakt egen læge for at få dem – de er gratis.', 'according to the programme. Contact your GP to get them – they are free.')}
         </p>
       )}
       <div class="table-wrap">
         <table>
           <thead>
             <tr>
-              <th scope="col">Vaccine</th>
-              <th scope="col">Anbefalet alder</th>
-              <th scope="col">Status</th>
+              <th scope="col">{t('Vaccine', 'Vaccine')}</th>
+              <th scope="col">{t('Anbefalet alder', 'Recommended age')}</th>
+              <th scope="col">{t('Status', 'Status')}</th>
             </tr>
           </thead>
           <tbody>
             {rows.map(({ p, dose, status }) => (
               <tr key={`${p.name}-${p.dose}`} class={status === 'missing' ? 'out' : ''}>
                 <th scope="row">
-                  {p.name}, {p.dose}. dosis
+                  {p.name}, {t(`${p.dose}. dosis`, `dose ${p.dose}`)}
                 </th>
-                <td>{p.ageText}</td>
-                <td>{status === 'given' ? `Givet ${formatDate(dose?.occurrenceDateTime)}` : status === 'later' ? 'Senere' : 'Mangler'}</td>
+                <td>{t(p.ageText, p.ageTextEn)}</td>
+                <td>{status === 'given' ? `${t('Givet', 'Given')} ${formatDate(dose?.occurrenceDateTime)}` : status === 'later' ? t('Senere', 'Later') : t('Mangler', 'Missing')}</td>
               </tr>
             ))}
           </tbody>
@@ -392,7 +399,7 @@ function Appointments(props: { record: PatientRecord }): preact.JSX.Element {
   const past = newestFirst(all.filter((a) => (a.start ?? '') < now));
   const row = (a: Appointment): preact.JSX.Element => (
     <li class="item" key={a.id}>
-      <strong>{a.description ?? 'Aftale'}</strong> <span class="tag">{appointmentStatus(a.status)}</span>
+      <strong>{a.description ?? t('Aftale', 'Appointment')}</strong> <span class="tag">{appointmentStatus(a.status)}</span>
       <p class="meta">
         {formatDateTime(a.start)}
         {a.minutesDuration === undefined ? '' : ` · ${a.minutesDuration} min.`} <Source record={r} of={a} />
@@ -401,10 +408,10 @@ function Appointments(props: { record: PatientRecord }): preact.JSX.Element {
   );
   return (
     <>
-      <h2>Kommende aftaler</h2>
-      {upcoming.length === 0 ? <Empty>Ingen kommende aftaler. Aftaler, som sygehuse og læge booker, vises her.</Empty> : <ul class="list">{upcoming.map(row)}</ul>}
-      <h2>Tidligere aftaler</h2>
-      {past.length === 0 ? <Empty>Ingen tidligere aftaler.</Empty> : <ul class="list">{past.map(row)}</ul>}
+      <h2>{t('Kommende aftaler', 'Upcoming appointments')}</h2>
+      {upcoming.length === 0 ? <Empty>{t('Ingen kommende aftaler. Aftaler, som sygehuse og læge booker, vises her.', 'No upcoming appointments. Appointments booked by hospitals and your GP are shown here.')}</Empty> : <ul class="list">{upcoming.map(row)}</ul>}
+      <h2>{t('Tidligere aftaler', 'Earlier appointments')}</h2>
+      {past.length === 0 ? <Empty>{t('Ingen tidligere aftaler.', 'No earlier appointments.')}</Empty> : <ul class="list">{past.map(row)}</ul>}
     </>
   );
 }
@@ -413,15 +420,21 @@ function Referrals(props: { record: PatientRecord }): preact.JSX.Element {
   const r = props.record;
   const list = newestFirst(ofType<ServiceRequest>(r.resources, 'ServiceRequest').filter(isReferral));
   return list.length === 0 ? (
-    <Empty>Ingen henvisninger. Når din læge henviser dig til sygehus eller speciallæge, kan du følge henvisningen her.</Empty>
+    <Empty>{t('Ingen henvisninger. Når din læge henviser dig til sygehus eller speciallæge, kan du følge henvisningen her.', 'No referrals. When your GP refers you to a hospital or specialist, you can follow the referral here.')}</Empty>
   ) : (
     <ul class="list">
       {list.map((s) => (
         <li class="item" key={s.id}>
-          <strong>Henvisning til {r.dir.name(s.performer?.[0]) ?? 'ukendt modtager'}</strong> <span class={s.status === 'active' ? 'tag active' : 'tag'}>{requestStatus(s.status)}</span>
-          {s.reasonCode?.[0] === undefined ? null : <p>Årsag: {codeText(s.reasonCode[0])}</p>}
+          <strong>
+            {t('Henvisning til', 'Referral to')} {r.dir.name(s.performer?.[0]) ?? t('ukendt modtager', 'unknown recipient')}
+          </strong> <span class={s.status === 'active' ? 'tag active' : 'tag'}>{requestStatus(s.status)}</span>
+          {s.reasonCode?.[0] === undefined ? null : (
+            <p>
+              {t('Årsag', 'Reason')}: {codeText(s.reasonCode[0])}
+            </p>
+          )}
           <p class="meta">
-            Henvist {formatDate(s.authoredOn)} <Source record={r} of={s} />
+            {t('Henvist', 'Referred')} {formatDate(s.authoredOn)} <Source record={r} of={s} />
           </p>
         </li>
       ))}
@@ -434,7 +447,7 @@ function HomeMeasurements(props: { record: PatientRecord }): preact.JSX.Element 
   const obs = ofType<Observation>(r.resources, 'Observation').filter(isHomeMeasurement);
   const analyses = byAnalysis(obs.map(toLabResult));
   if (analyses.length === 0) {
-    return <Empty>Ingen hjemmemålinger. Hvis du måler fx blodtryk eller iltmætning hjemme som led i et forløb, vises målingerne her.</Empty>;
+    return <Empty>{t('Ingen hjemmemålinger. Hvis du måler fx blodtryk eller iltmætning hjemme som led i et forløb, vises målingerne her.', 'No home measurements. If you measure e.g. blood pressure or oxygen saturation at home as part of a care plan, they are shown here.')}</Empty>;
   }
   return (
     <>
@@ -444,7 +457,7 @@ function HomeMeasurements(props: { record: PatientRecord }): preact.JSX.Element 
           <section key={a.key} class="card" aria-label={a.name}>
             <h2>{a.name}</h2>
             <p>
-              Seneste: <strong>{latest.value === undefined ? latest.valueText : `${formatNumber(latest.value)} ${latest.unit}`}</strong> <Flag flag={latest.flag} /> ({formatDateTime(latest.time)}) · {count(a.results.length, 'måling', 'målinger')}
+              {t('Seneste', 'Latest')}: <strong>{latest.value === undefined ? latest.valueText : `${formatNumber(latest.value)} ${latest.unit}`}</strong> <Flag flag={latest.flag} /> ({formatDateTime(latest.time)}) · {count(a.results.length, t('måling', 'measurement'), t('målinger', 'measurements'))}
             </p>
             {trendPoints(a).length > 1 ? <TrendChart points={trendPoints(a)} low={latest.low} high={latest.high} unit={latest.unit} label={a.name} /> : null}
           </section>
@@ -461,15 +474,19 @@ function GeneralPractitioner(props: { record: PatientRecord }): preact.JSX.Eleme
   const roleRef = r.patient.generalPractitioner?.find((g) => g.reference?.startsWith('PractitionerRole/') === true);
   const role = r.dir.get<PractitionerRole>(roleRef?.reference);
   if (orgRef === undefined) {
-    return <Empty>Der er ikke registreret en praktiserende læge. Kontakt din kommune (Borgerservice) for at vælge læge.</Empty>;
+    return <Empty>{t('Der er ikke registreret en praktiserende læge. Kontakt din kommune (Borgerservice) for at vælge læge.', 'No GP is recorded. Contact your municipality (Borgerservice) to choose a GP.')}</Empty>;
   }
   const phone = org?.telecom?.find((t) => t.system === 'phone')?.value;
   const email = org?.telecom?.find((t) => t.system === 'email')?.value;
   const address = org?.address?.[0];
   return (
     <section class="card">
-      <h2>{org?.name ?? orgRef.display ?? 'Lægeklinik'}</h2>
-      {roleRef === undefined ? null : <p>Læge: {r.dir.name(roleRef) ?? roleRef.display}</p>}
+      <h2>{org?.name ?? orgRef.display ?? t('Lægeklinik', 'GP clinic')}</h2>
+      {roleRef === undefined ? null : (
+        <p>
+          {t('Læge', 'Doctor')}: {r.dir.name(roleRef) ?? roleRef.display}
+        </p>
+      )}
       {address === undefined ? null : (
         <p>
           {(address.line ?? []).join(', ')}
@@ -479,16 +496,18 @@ function GeneralPractitioner(props: { record: PatientRecord }): preact.JSX.Eleme
       )}
       {phone === undefined ? null : (
         <p>
-          Telefon: <a href={`tel:${phone.replace(/\s/g, '')}`}>{phone}</a>
+          {t('Telefon', 'Phone')}: <a href={`tel:${phone.replace(/\s/g, '')}`}>{phone}</a>
         </p>
       )}
       {email === undefined ? null : (
         <p>
-          E-mail: <a href={`mailto:${email}`}>{email}</a>
+          {t('E-mail', 'Email')}: <a href={`mailto:${email}`}>{email}</a>
         </p>
       )}
-      {role?.availableTime === undefined ? null : <p>Åbningstider: {role.availableTime.map((t) => `${(t.daysOfWeek ?? []).join(', ')} ${t.availableStartTime ?? ''}–${t.availableEndTime ?? ''}`).join('; ')}</p>}
-      <p class="small">Ved akut sygdom uden for lægens åbningstid: ring til lægevagten i din region. Ring 112 ved livsfare.</p>
+      {role?.availableTime === undefined ? null : <p>{t('Åbningstider', 'Opening hours')}: {role.availableTime.map((t) => `${(t.daysOfWeek ?? []).join(', ')} ${t.availableStartTime ?? ''}–${t.availableEndTime ?? ''}`).join('; ')}</p>}
+      <p class="small">
+        {t('Ved akut sygdom uden for lægens åbningstid: ring til lægevagten i din region. Ring 112 ved livsfare.', 'For urgent illness outside opening hours: call the out-of-hours service in your region. Call 112 if life is in danger.')}
+      </p>
     </section>
   );
 }

@@ -5,14 +5,15 @@ import { Empty, Flag, Link, TrendChart } from '../components.tsx';
 import type { Analysis, LabResult } from '../data.ts';
 import { byAnalysis, labResults, requisitions, trendPoints } from '../data.ts';
 import { formatDate, formatDateTime, formatNumber } from '../format.ts';
+import { t } from '../i18n.ts';
 
 /** Lab results (Laboratoriesvar): by analysis with a trend per analysis, or by requisition; filters by period and area. Shared by MinSundhed and the professional view. */
 
 const PERIODS = [
-  { value: '1', label: 'Seneste år' },
-  { value: '3', label: 'Seneste 3 år' },
-  { value: '5', label: 'Seneste 5 år' },
-  { value: 'all', label: 'Hele perioden' },
+  { value: '1', label: (): string => t('Seneste år', 'Last year') },
+  { value: '3', label: (): string => t('Seneste 3 år', 'Last 3 years') },
+  { value: '5', label: (): string => t('Seneste 5 år', 'Last 5 years') },
+  { value: 'all', label: (): string => t('Hele perioden', 'All time') },
 ] as const;
 
 function valueOf(r: LabResult): string {
@@ -41,9 +42,9 @@ export function LabView(props: { resources: readonly Resource[]; dir: Directory;
   const [mode, setMode] = useState<'analysis' | 'requisition'>('analysis');
   const all = labResults(props.resources);
   if (all.length === 0) {
-    return <Empty>Der er ingen prøvesvar. Når du får taget en blodprøve eller anden prøve, kommer svaret her, så snart laboratoriet har svaret.</Empty>;
+    return <Empty>{t('Der er ingen prøvesvar. Når der bliver taget en blodprøve eller anden prøve, kommer svaret her, så snart laboratoriet har svaret.', 'There are no lab results. When a blood test or other sample is taken, the result appears here as soon as the laboratory has answered.')}</Empty>;
   }
-  const areaOf = (r: LabResult): string => props.dir.organization(r.source)?.name ?? props.dir.name(r.source) ?? 'Ukendt laboratorium';
+  const areaOf = (r: LabResult): string => props.dir.organization(r.source)?.name ?? props.dir.name(r.source) ?? t('Ukendt laboratorium', 'Unknown laboratory');
   const areas = [...new Set(all.map(areaOf))].sort((a, b) => a.localeCompare(b, 'da'));
   const shown = all.filter((r) => inPeriod(r.time, period) && (area === '' || areaOf(r) === area));
   const analyses = byAnalysis(shown);
@@ -52,29 +53,29 @@ export function LabView(props: { resources: readonly Resource[]; dir: Directory;
     return (
       <>
         <p>
-          <Link href={props.basePath}>← Alle analyser</Link>
+          <Link href={props.basePath}>{t('← Alle analyser', '← All analyses')}</Link>
         </p>
-        {chosen === undefined ? <Empty>Analysen findes ikke i den valgte periode. Vælg en anden periode, eller gå tilbage til alle analyser.</Empty> : <AnalysisDetail a={chosen} areaOf={areaOf} />}
+        {chosen === undefined ? <Empty>{t('Analysen findes ikke i den valgte periode. Vælg en anden periode, eller gå tilbage til alle analyser.', 'The analysis has no results in the chosen period. Choose another period, or go back to all analyses.')}</Empty> : <AnalysisDetail a={chosen} areaOf={areaOf} />}
       </>
     );
   }
   return (
     <>
-      <form class="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filtre for prøvesvar">
+      <form class="filters" onSubmit={(e) => e.preventDefault()} aria-label={t('Filtre for prøvesvar', 'Lab result filters')}>
         <div>
-          <label for="periode">Periode</label>
+          <label for="periode">{t('Periode', 'Period')}</label>
           <select id="periode" value={period} onChange={(e) => setPeriod((e.currentTarget).value)}>
             {PERIODS.map((p) => (
               <option value={p.value} key={p.value}>
-                {p.label}
+                {p.label()}
               </option>
             ))}
           </select>
         </div>
         <div>
-          <label for="omraade">Laboratorium</label>
+          <label for="omraade">{t('Laboratorium', 'Laboratory')}</label>
           <select id="omraade" value={area} onChange={(e) => setArea((e.currentTarget).value)}>
-            <option value="">Alle</option>
+            <option value="">{t('Alle', 'All')}</option>
             {areas.map((a) => (
               <option value={a} key={a}>
                 {a}
@@ -83,30 +84,30 @@ export function LabView(props: { resources: readonly Resource[]; dir: Directory;
           </select>
         </div>
         <fieldset class="segmented">
-          <legend>Vis</legend>
+          <legend>{t('Vis', 'Show')}</legend>
           <label>
-            <input type="radio" name="visning" checked={mode === 'analysis'} onChange={() => setMode('analysis')} /> Efter analyse
+            <input type="radio" name="visning" checked={mode === 'analysis'} onChange={() => setMode('analysis')} /> {t('Efter analyse', 'By analysis')}
           </label>
           <label>
-            <input type="radio" name="visning" checked={mode === 'requisition'} onChange={() => setMode('requisition')} /> Efter prøvetagning
+            <input type="radio" name="visning" checked={mode === 'requisition'} onChange={() => setMode('requisition')} /> {t('Efter prøvetagning', 'By sample')}
           </label>
         </fieldset>
       </form>
       <p class="small" role="status">
-        {formatNumber(shown.length)} svar i {formatNumber(analyses.length)} analyser.
+        {formatNumber(shown.length)} {t('svar i', 'results in')} {formatNumber(analyses.length)} {t('analyser', 'analyses')}.
       </p>
       {shown.length === 0 ? (
-        <Empty>Ingen prøvesvar i den valgte periode. Vælg en længere periode eller et andet laboratorium.</Empty>
+        <Empty>{t('Ingen prøvesvar i den valgte periode. Vælg en længere periode eller et andet laboratorium.', 'No lab results in the chosen period. Choose a longer period or another laboratory.')}</Empty>
       ) : mode === 'analysis' ? (
         <div class="table-wrap">
           <table class="results">
-            <caption class="sr-only">Seneste svar for hver analyse</caption>
+            <caption class="sr-only">{t('Seneste svar for hver analyse', 'Latest result of each analysis')}</caption>
             <thead>
               <tr>
-                <th scope="col">Analyse</th>
-                <th scope="col">Seneste svar</th>
-                <th scope="col">Referenceområde</th>
-                <th scope="col">Dato</th>
+                <th scope="col">{t('Analyse', 'Analysis')}</th>
+                <th scope="col">{t('Seneste svar', 'Latest result')}</th>
+                <th scope="col">{t('Referenceområde', 'Reference range')}</th>
+                <th scope="col">{t('Dato', 'Date')}</th>
               </tr>
             </thead>
             <tbody>
@@ -116,7 +117,7 @@ export function LabView(props: { resources: readonly Resource[]; dir: Directory;
                   <tr key={a.key} class={r.flag === undefined ? '' : 'out'}>
                     <th scope="row">
                       <Link href={`${props.basePath}?analyse=${encodeURIComponent(a.key)}`}>{a.name}</Link>
-                      <span class="sub">{a.results.length > 1 ? `${a.results.length} svar – se udvikling` : '1 svar'}</span>
+                      <span class="sub">{a.results.length > 1 ? `${a.results.length} ${t('svar – se udvikling', 'results – see trend')}` : t('1 svar', '1 result')}</span>
                     </th>
                     <td>
                       {valueOf(r)} <Flag flag={r.flag} />
@@ -134,17 +135,20 @@ export function LabView(props: { resources: readonly Resource[]; dir: Directory;
           {requisitions(props.resources)
             .map((q) => ({ ...q, results: q.results.filter((r) => shown.some((s) => s.id === r.id)) }))
             .filter((q) => q.results.length > 0)
-            .map(({ report, results }) => (
+            .map(({ report, request, results }) => (
               <li key={report.id} class="item">
-                <h2 class="item-title">Prøve taget {formatDateTime(report.effectiveDateTime)}</h2>
+                <h2 class="item-title">
+                  {t('Prøve taget', 'Sample taken')} {formatDateTime(report.effectiveDateTime)}
+                </h2>
                 <p class="meta">
-                  Svar fra {props.dir.organization(report.performer?.[0])?.name ?? props.dir.name(report.performer?.[0]) ?? 'ukendt laboratorium'}
-                  {report.issued === undefined ? '' : ` · besvaret ${formatDateTime(report.issued)}`}
+                  {t('Svar fra', 'Result from')} {props.dir.organization(report.performer?.[0])?.name ?? props.dir.name(report.performer?.[0]) ?? t('ukendt laboratorium', 'unknown laboratory')}
+                  {report.issued === undefined ? '' : ` · ${t('besvaret', 'answered')} ${formatDateTime(report.issued)}`}
+                  {request?.requester === undefined ? '' : ` · ${t('rekvireret af', 'requested by')} ${props.dir.name(request.requester) ?? t('ukendt', 'unknown')}`}
                 </p>
                 <ul class="plain">
                   {results.map((r) => (
                     <li key={r.id}>
-                      {r.name}: <strong>{valueOf(r)}</strong> <Flag flag={r.flag} /> {r.rangeText === undefined ? '' : <span class="sub">(ref. {r.rangeText})</span>}
+                      {r.name}: <strong>{valueOf(r)}</strong> <Flag flag={r.flag} /> {r.rangeText === undefined ? '' : <span class="sub">({t('ref.', 'ref.')} {r.rangeText})</span>}
                     </li>
                   ))}
                 </ul>
@@ -164,17 +168,18 @@ function AnalysisDetail(props: { a: Analysis; areaOf: (r: LabResult) => string }
     <section aria-labelledby="analyse-navn">
       <h2 id="analyse-navn">{a.name}</h2>
       <p class="meta">
-        {a.code === '' ? '' : `Kode ${a.code} · `}Referenceområde: {latest.rangeText ?? 'ikke oplyst'}
+        {a.code === '' ? '' : `${t('Kode', 'Code')} ${a.code} · `}
+        {t('Referenceområde', 'Reference range')}: {latest.rangeText ?? t('ikke oplyst', 'not given')}
       </p>
-      {points.length > 1 ? <TrendChart points={points} low={latest.low} high={latest.high} unit={latest.unit} label={a.name} /> : <Empty>Der er kun ét svar med en talværdi, så der er ingen udvikling at vise endnu.</Empty>}
+      {points.length > 1 ? <TrendChart points={points} low={latest.low} high={latest.high} unit={latest.unit} label={a.name} /> : <Empty>{t('Der er kun ét svar med en talværdi, så der er ingen udvikling at vise endnu.', 'There is only one numeric result, so there is no trend to show yet.')}</Empty>}
       <div class="table-wrap">
         <table class="results">
-          <caption>Alle svar, nyeste først</caption>
+          <caption>{t('Alle svar, nyeste først', 'All results, newest first')}</caption>
           <thead>
             <tr>
-              <th scope="col">Dato</th>
-              <th scope="col">Svar</th>
-              <th scope="col">Laboratorium</th>
+              <th scope="col">{t('Dato', 'Date')}</th>
+              <th scope="col">{t('Svar', 'Result')}</th>
+              <th scope="col">{t('Laboratorium', 'Laboratory')}</th>
             </tr>
           </thead>
           <tbody>

@@ -8,6 +8,7 @@ import { navigate } from '../router.ts';
 import type { PatientRecord } from '../session.tsx';
 import { loadRecord, useApp } from '../session.tsx';
 import { LabView } from './lab.tsx';
+import { t } from '../i18n.ts';
 
 /** Sundhedsjournalen for health professionals: find a patient, see the record across organisations, the lab portal view, værdispring. */
 
@@ -49,7 +50,7 @@ function PatientSearch(): preact.JSX.Element {
     e.preventDefault();
     const q = text.trim();
     if (q.length < 2) {
-      setError('Skriv et CPR-nummer (10 cifre) eller mindst to bogstaver af navnet.');
+      setError(t('Skriv et CPR-nummer (10 cifre) eller mindst to bogstaver af navnet.', 'Type a CPR number (10 digits) or at least two letters of the name.'));
       return;
     }
     setError(undefined);
@@ -57,18 +58,19 @@ function PatientSearch(): preact.JSX.Element {
   };
   return (
     <>
-      <PageTitle title="Find patient">
-        Logget ind som {session.claims.name ?? ''}. Du kan finde patienter, som du har en behandlingsrelation til. Alle opslag vises i patientens Min Log.
+      <PageTitle title={t('Find patient', 'Find patient')}>
+        {t('Logget ind som', 'Logged in as')} {session.claims.name ?? ''}.{' '}
+        {t('Du kan finde patienter, som du har en behandlingsrelation til. Alle opslag vises i patientens Min Log.', 'You can find patients you have a treatment relation with. Every look-up is shown in the patient’s Min Log.')}
       </PageTitle>
       <form class="card form search" onSubmit={submit} role="search">
-        <label for="q">CPR-nummer eller navn</label>
+        <label for="q">{t('CPR-nummer eller navn', 'CPR number or name')}</label>
         <span class="hint" id="q-hint">
-          Fx 140381-0068 eller Sørensen
+          {t('Fx 140381-0068 eller Sørensen', 'E.g. 140381-0068 or Sørensen')}
         </span>
         <div class="row">
           <input id="q" type="search" value={text} autocomplete="off" aria-describedby={error === undefined ? 'q-hint' : 'q-hint q-fejl'} aria-invalid={error === undefined ? undefined : true} onInput={(e) => setText((e.currentTarget).value)} />
           <button type="submit" class="primary">
-            Søg
+            {t('Søg', 'Search')}
           </button>
         </div>
         {error === undefined ? null : (
@@ -77,21 +79,26 @@ function PatientSearch(): preact.JSX.Element {
           </p>
         )}
       </form>
-      <Async loaded={loaded} what="patienter" retry={retry}>
+      <Async loaded={loaded} what={t('patienter', 'patients')} retry={retry}>
         {(list) =>
           list === undefined ? null : list.length === 0 ? (
-            <Empty>Ingen patienter fundet. Tjek CPR-nummeret eller stavemåden. Du finder kun patienter, du har en behandlingsrelation til (fx som egen læge, ved en indlæggelse eller en henvisning).</Empty>
+            <Empty>
+              {t(
+                'Ingen patienter fundet. Tjek CPR-nummeret eller stavemåden. Du finder kun patienter, du har en behandlingsrelation til (fx som egen læge, ved en indlæggelse eller en henvisning).',
+                'No patients found. Check the CPR number or the spelling. You only find patients you have a treatment relation with (e.g. as their GP, through an admission or a referral).',
+              )}
+            </Empty>
           ) : (
             <>
               <h2>
-                <span role="status">{list.length === 1 ? '1 patient fundet' : `${list.length} patienter fundet`}</span>
+                <span role="status">{list.length === 1 ? t('1 patient fundet', '1 patient found') : `${list.length} ${t('patienter fundet', 'patients found')}`}</span>
               </h2>
               <ul class="list">
                 {list.map((p) => (
                   <li class="item" key={p.id}>
-                    <Link href={`/app/patient/${p.id ?? ''}`}>{personName(p) ?? 'Uden navn'}</Link>
+                    <Link href={`/app/patient/${p.id ?? ''}`}>{personName(p) ?? t('Uden navn', 'No name')}</Link>
                     <p class="meta">
-                      CPR {cprOf(p)} · født {formatDate(p.birthDate)}
+                      CPR {cprOf(p)} · {t('født', 'born')} {formatDate(p.birthDate)}
                       {p.address?.[0]?.city === undefined ? '' : ` · ${p.address[0].city}`}
                     </p>
                   </li>
@@ -129,23 +136,29 @@ function PatientView(props: { id: string; lab: boolean }): preact.JSX.Element {
     const blocked = (check.parameter ?? []).find((p) => p.name === 'blocked')?.valueBoolean === true;
     return { record, blocked };
   }, [props.id, round]);
-  const name = loaded.state === 'ok' ? (personName(loaded.data.record.patient) ?? 'Patient') : 'Patient';
+  const name = loaded.state === 'ok' ? (personName(loaded.data.record.patient) ?? t('Patient', 'Patient')) : t('Patient', 'Patient');
   return (
     <>
       <p>
-        <Link href="/app">← Find en anden patient</Link>
+        <Link href="/app">{t('← Find en anden patient', '← Find another patient')}</Link>
       </p>
-      <PageTitle title={props.lab ? `Laboratoriesvar: ${name}` : name} />
-      <Async loaded={loaded} what="patientens data" retry={retry}>
+      <PageTitle title={props.lab ? `${t('Laboratoriesvar', 'Lab results')}: ${name}` : name} />
+      <Async loaded={loaded} what={t('patientens data', 'the patient’s data')} retry={retry}>
         {({ record, blocked }) => (
           <>
             <p class="meta">
-              CPR {cprOf(record.patient)} · født {formatDate(record.patient.birthDate)}
+              CPR {cprOf(record.patient)} · {t('født', 'born')} {formatDate(record.patient.birthDate)}
             </p>
             {btgUntil !== undefined ? (
               <div class="notice warn" role="status">
                 <p>
-                  <strong>Værdispring er aktivt til kl. {formatTime(btgUntil)}.</strong> Du ser også data, som patienten har spærret. Brug kun det, der er nødvendigt for behandlingen. Opslagene vises i patientens Min Log.
+                  <strong>
+                    {t('Værdispring er aktivt til kl.', 'Værdispring is active until')} {formatTime(btgUntil)}.
+                  </strong>{' '}
+                  {t(
+                    'Du ser også data, som patienten har spærret. Brug kun det, der er nødvendigt for behandlingen. Opslagene vises i patientens Min Log.',
+                    'You also see data the patient has blocked. Use only what the treatment needs. The look-ups are shown in the patient’s Min Log.',
+                  )}
                 </p>
               </div>
             ) : blocked ? (
@@ -158,12 +171,12 @@ function PatientView(props: { id: string; lab: boolean }): preact.JSX.Element {
                 }}
               />
             ) : null}
-            <nav class="tabs" aria-label="Visninger">
+            <nav class="tabs" aria-label={t('Visninger', 'Views')}>
               <Link href={`/app/patient/${props.id}`} current={!props.lab}>
-                Samlet journal
+                {t('Samlet journal', 'Combined record')}
               </Link>
               <Link href={`/app/patient/${props.id}/laboratoriesvar`} current={props.lab}>
-                Laboratoriesvar
+                {t('Laboratoriesvar', 'Lab results')}
               </Link>
             </nav>
             {props.lab ? <LabView resources={record.resources} dir={record.dir} basePath={`/app/patient/${props.id}/laboratoriesvar`} analysis={new URLSearchParams(location.search).get('analyse') ?? undefined} /> : <Timeline record={record} />}
@@ -181,11 +194,13 @@ function Timeline(props: { record: PatientRecord }): preact.JSX.Element {
     .map((x) => ({ x, date: clinicalDate(x) }))
     .sort((a, b) => b.date.localeCompare(a.date));
   if (items.length === 0) {
-    return <Empty>Der er ingen data, du kan se. Har patienten spærret, kan du bruge værdispring ovenfor, hvis det er nødvendigt.</Empty>;
+    return <Empty>{t('Der er ingen data, du kan se. Har patienten spærret, kan du bruge værdispring ovenfor, hvis det er nødvendigt.', 'There is no data you can see. If the patient has blocked data, you can use værdispring above when it is necessary.')}</Empty>;
   }
   return (
     <>
-      <p class="small">{items.length} registreringer fra alle sygehuse, praksis og kommuner, nyeste først.</p>
+      <p class="small">
+        {items.length} {t('registreringer fra alle sygehuse, praksis og kommuner, nyeste først.', 'entries from every hospital, practice and municipality, newest first.')}
+      </p>
       <ol class="list timeline">
         {items.map(({ x, date }) => {
           const d = describe(x);
@@ -197,7 +212,7 @@ function Timeline(props: { record: PatientRecord }): preact.JSX.Element {
               <span class="tag">{d.kind}</span> <strong>{d.title}</strong>
               {d.detail === undefined || d.detail === '' ? null : <span> – {d.detail}</span>}
               <p class="meta">
-                {formatDateTime(date)} · Kilde: {[who, org?.name].filter((v, i, a) => v !== undefined && a.indexOf(v) === i).join(', ') || 'ikke oplyst'}
+                {formatDateTime(date)} · {t('Kilde', 'Source')}: {[who, org?.name].filter((v, i, a) => v !== undefined && a.indexOf(v) === i).join(', ') || t('ikke oplyst', 'not given')}
               </p>
             </li>
           );
@@ -219,15 +234,15 @@ function BreakGlass(props: { patientId: string; onStarted: (until: number) => vo
   const submit = async (e: Event): Promise<void> => {
     e.preventDefault();
     if (reason === '') {
-      setError('Vælg en begrundelse.');
+      setError(t('Vælg en begrundelse.', 'Choose a reason.'));
       return;
     }
     if (text.trim().length < 5) {
-      setError('Skriv kort, hvorfor du har brug for data (mindst 5 tegn).');
+      setError(t('Skriv kort, hvorfor du har brug for data (mindst 5 tegn).', 'Write briefly why you need the data (at least 5 characters).'));
       return;
     }
     if (!confirmed) {
-      setError('Bekræft, at du har en behandlingsmæssig grund, og at opslaget bliver logget.');
+      setError(t('Bekræft, at du har en behandlingsmæssig grund, og at opslaget bliver logget.', 'Confirm that you have a treatment reason and that the look-up is logged.'));
       return;
     }
     setBusy(true);
@@ -251,11 +266,16 @@ function BreakGlass(props: { patientId: string; onStarted: (until: number) => vo
   };
   return (
     <section class="notice blocked" aria-labelledby="spaerret">
-      <h2 id="spaerret">Patienten har spærret for nogle data</h2>
-      <p>Der er data, du ikke kan se, fordi patienten har spærret for dem. Du kan bruge værdispring, hvis patienten giver samtykke, eller hvis patienten ikke kan give samtykke, og data er nødvendige for behandlingen.</p>
+      <h2 id="spaerret">{t('Patienten har spærret for nogle data', 'The patient has blocked some data')}</h2>
+      <p>
+        {t(
+          'Der er data, du ikke kan se, fordi patienten har spærret for dem. Du kan bruge værdispring, hvis patienten giver samtykke, eller hvis patienten ikke kan give samtykke, og data er nødvendige for behandlingen.',
+          'There is data you cannot see because the patient has blocked it. You can use værdispring (break-the-glass) if the patient consents, or if the patient cannot consent and the data is needed for the treatment.',
+        )}
+      </p>
       {!open ? (
         <button type="button" class="primary" onClick={() => setOpen(true)}>
-          Brug værdispring
+          {t('Brug værdispring', 'Use værdispring')}
         </button>
       ) : (
         <form class="form" onSubmit={(e) => void submit(e)}>
@@ -265,32 +285,37 @@ function BreakGlass(props: { patientId: string; onStarted: (until: number) => vo
             </p>
           )}
           <fieldset>
-            <legend>Begrundelse</legend>
+            <legend>{t('Begrundelse', 'Reason')}</legend>
             <label class="choice">
-              <input type="radio" name="reason" value="citizen-consent" checked={reason === 'citizen-consent'} onChange={() => setReason('citizen-consent')} /> Patienten har givet samtykke
+              <input type="radio" name="reason" value="citizen-consent" checked={reason === 'citizen-consent'} onChange={() => setReason('citizen-consent')} /> {t('Patienten har givet samtykke', 'The patient has consented')}
             </label>
             <label class="choice">
-              <input type="radio" name="reason" value="citizen-unreachable" checked={reason === 'citizen-unreachable'} onChange={() => setReason('citizen-unreachable')} /> Patienten kan ikke give samtykke, og data er nødvendige for behandlingen
+              <input type="radio" name="reason" value="citizen-unreachable" checked={reason === 'citizen-unreachable'} onChange={() => setReason('citizen-unreachable')} />{' '}
+              {t('Patienten kan ikke give samtykke, og data er nødvendige for behandlingen', 'The patient cannot consent, and the data is needed for the treatment')}
             </label>
           </fieldset>
-          <label for="btg-text">Beskriv situationen</label>
+          <label for="btg-text">{t('Beskriv situationen', 'Describe the situation')}</label>
           <textarea id="btg-text" rows={3} value={text} onInput={(e) => setText((e.currentTarget).value)} />
-          <label for="btg-min">Hvor længe?</label>
+          <label for="btg-min">{t('Hvor længe?', 'For how long?')}</label>
           <select id="btg-min" value={minutes} onChange={(e) => setMinutes((e.currentTarget).value)}>
-            <option value="30">30 minutter</option>
-            <option value="60">1 time</option>
-            <option value="120">2 timer</option>
-            <option value="240">4 timer (højst)</option>
+            <option value="30">{t('30 minutter', '30 minutes')}</option>
+            <option value="60">{t('1 time', '1 hour')}</option>
+            <option value="120">{t('2 timer', '2 hours')}</option>
+            <option value="240">{t('4 timer (højst)', '4 hours (at most)')}</option>
           </select>
           <label class="choice">
-            <input type="checkbox" checked={confirmed} onChange={(e) => setConfirmed((e.currentTarget).checked)} /> Jeg bekræfter, at jeg har en behandlingsmæssig grund. Jeg ved, at værdispringet bliver registreret og vist i patientens Min Log.
+            <input type="checkbox" checked={confirmed} onChange={(e) => setConfirmed((e.currentTarget).checked)} />{' '}
+            {t(
+              'Jeg bekræfter, at jeg har en behandlingsmæssig grund. Jeg ved, at værdispringet bliver registreret og vist i patientens Min Log.',
+              'I confirm that I have a treatment reason. I know that the værdispring is recorded and shown in the patient’s Min Log.',
+            )}
           </label>
           <div class="row">
             <button type="submit" class="primary" disabled={busy}>
-              Start værdispring
+              {t('Start værdispring', 'Start værdispring')}
             </button>
             <button type="button" class="secondary" onClick={() => setOpen(false)}>
-              Fortryd
+              {t('Fortryd', 'Cancel')}
             </button>
           </div>
         </form>
