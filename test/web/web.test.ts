@@ -177,6 +177,20 @@ describe('a parent acts for her child and switches back', () => {
   });
 });
 
+describe('home measurements: a citizen in telemedicine sees a chart per measurement', () => {
+  it('Poul Erik Jensen sees his oxygen saturation, pulse and weight with charts', async () => {
+    const page = await citizenPage(CPR.poul);
+    await openSection(page, 'Hjemmemålinger');
+    const titles = await page.locator('main section.card h2').allInnerTexts();
+    assert.ok(titles.includes('Iltmætning'), `oxygen saturation is among ${titles.join(', ')}`);
+    const card = page.locator('main section.card', { has: page.getByRole('heading', { name: 'Iltmætning' }) });
+    assert.match(await card.innerText(), /Seneste: \d+ % .*· \d+ målinger/s);
+    assert.match((await card.locator('svg[role=img]').getAttribute('aria-label')) ?? '', /^Iltmætning: \d+ målinger fra /);
+    await checkPage(page, 'citizen-home-measurements');
+    await page.context().close();
+  });
+});
+
 describe('spærring → værdispring → Min Log', () => {
   let citizen: Page;
   let gp: Page;

@@ -362,7 +362,9 @@ function Programme(props: { patient: Patient; given: readonly Immunization[] }):
         <p class="notice ok">{t('Alle vaccinationer, der er anbefalet indtil nu, er givet.', 'Every vaccination recommended so far has been given.')}</p>
       ) : (
         <p class="notice warn">
-          {count(missing.length, t('vaccination mangler', 'vaccination is missing'), t('vaccinationer mangler', 'vaccinations are missing'))} {t('efter programmet. Kontakt egen læge for at få dem – de er gratis.', 'according to the programme. Contact your GP to get them – they are free.')}
+          {count(missing.length, t('vaccination mangler', 'vaccination is missing'), t('vaccinationer mangler', 'vaccinations are missing'))} {missing.length === 1
+            ? t('efter programmet. Kontakt egen læge for at få den – den er gratis.', 'according to the programme. Contact your GP to get it – it is free.')
+            : t('efter programmet. Kontakt egen læge for at få dem – de er gratis.', 'according to the programme. Contact your GP to get them – they are free.')}
         </p>
       )}
       <div class="table-wrap">
@@ -460,6 +462,29 @@ function HomeMeasurements(props: { record: PatientRecord }): preact.JSX.Element 
               {t('Seneste', 'Latest')}: <strong>{latest.value === undefined ? latest.valueText : `${formatNumber(latest.value)} ${latest.unit}`}</strong> <Flag flag={latest.flag} /> ({formatDateTime(latest.time)}) · {count(a.results.length, t('måling', 'measurement'), t('målinger', 'measurements'))}
             </p>
             {trendPoints(a).length > 1 ? <TrendChart points={trendPoints(a)} low={latest.low} high={latest.high} unit={latest.unit} label={a.name} /> : null}
+            <details>
+              <summary>{t('Vis alle målinger', 'Show every measurement')}</summary>
+              <div class="table-wrap">
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">{t('Tidspunkt', 'Time')}</th>
+                      <th scope="col">{t('Måling', 'Measurement')}</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {a.results.map((m) => (
+                      <tr key={m.id}>
+                        <td>{formatDateTime(m.time)}</td>
+                        <td>
+                          {m.value === undefined ? m.valueText : `${formatNumber(m.value)} ${m.unit}`} <Flag flag={m.flag} />
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            </details>
           </section>
         );
       })}
