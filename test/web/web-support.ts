@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
+import type { Database } from '../../src/db/index.ts';
 import { ensureDemoDataOnStart } from '../../src/platform/population/demo.ts';
 import { buildApp } from '../../src/server/app.ts';
 import { createTestDatabase, loadTestConfig, sharedValidator } from '../support.ts';
@@ -21,6 +22,7 @@ export const SCREENSHOTS = path.resolve(import.meta.dirname, '../../docs/screens
 export interface WebServer {
   readonly base: string;
   readonly app: FastifyInstance;
+  readonly db: Database;
   close(): Promise<void>;
 }
 
@@ -51,6 +53,7 @@ export async function startWebServer(): Promise<WebServer> {
   return {
     base,
     app,
+    db: tdb.db,
     async close(): Promise<void> {
       await app.close();
       await tdb.close();
