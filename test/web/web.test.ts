@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { AUTH_ID, CPR } from '../access-support.ts';
 import type { WebServer } from './web-support.ts';
 import { SCREENSHOTS, launchChromium, loginCitizen, loginProfessional, newContext, screenshots, seriousViolations, startWebServer } from './web-support.ts';
@@ -47,6 +47,24 @@ async function checkPage(page: Page, name: string): Promise<void> {
   assert.deepEqual(violations, [], `no serious or critical axe violations on ${name}`);
   const width = await screenshots(page, name);
   assert.ok(width <= 390, `${name} fits 390 px without sideways scrolling (scrollWidth ${width})`);
+}
+
+/**
+ * Waits until the element's text matches (pages load their data after they open).
+ * @returns the text
+ */
+async function textMatching(locator: Locator, pattern: RegExp, what: string): Promise<string> {
+  const until = Date.now() + 15_000;
+  let text = '';
+  while (Date.now() < until) {
+    text = await locator.innerText();
+    if (pattern.test(text)) {
+      return text;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.match(text, pattern, what);
+  return text;
 }
 
 async function openSection(page: Page, title: string): Promise<void> {
@@ -101,7 +119,7 @@ describe('MinSundhed: a citizen logs in and reads each section', () => {
     assert.doesNotMatch(header, /Du ser data for/, 'she acts for herself');
     const cards = await page.locator('.cards .card h2').allInnerTexts();
     assert.deepEqual(cards.slice(0, 3), ['Prøvesvar', 'Medicinkort', 'Aftaler']);
-    assert.match(await page.locator('.cards').innerText(), /Metformin/, 'the medicine card lists her medicine from the record');
+    await textMatching(page.locator('.cards'), /Metformin/, 'the medicine card lists her medicine from the record');
     await checkPage(page, 'citizen-overview');
   });
 
@@ -130,7 +148,7 @@ describe('MinSundhed: a citizen logs in and reads each section', () => {
     await page.getByLabel('Periode').selectOption('all');
     assert.ok((await page.locator('table.results tbody tr').count()) >= lastYear, 'a shorter period shows no more analyses');
     await page.getByLabel('Efter prøvetagning').check();
-    assert.match(await page.locator('ol.list li').first().innerText(), /Prøve taget .*Svar fra Klinisk Biokemisk Afdeling/s);
+    await textMatching(page.locator('ol.list li').first(), /Prøve taget .*Svar fra Klinisk Biokemisk Afdeling/s, 'a sampling with its laboratory');
   });
 
   it('every other section opens with its data or an empty state that says what to do', async () => {
@@ -147,7 +165,7 @@ describe('MinSundhed: a citizen logs in and reads each section', () => {
     ];
     for (const [title, pattern] of expectations) {
       await openSection(page, title);
-      assert.match(await page.locator('main').innerText(), pattern, title);
+      await textMatching(page.locator('main'), pattern, title);
       await checkPage(page, `citizen-${title.toLowerCase().replace(/æ/g, 'ae').replace(/ø/g, 'oe').replace(/å/g, 'aa').replace(/\s+/g, '-')}`);
     }
   });
@@ -157,10 +175,10 @@ describe('a parent acts for her child and switches back', () => {
   it('Louise chooses Emil, sees his vaccination programme, then logs in again for herself', async () => {
     const page = await citizenPage(CPR.louise, 'Emil');
     await page.getByText('Du ser data for').waitFor();
-    assert.match(await page.locator('header .acting').innerText(), /Du ser data for\s+Emil Holm Sørensen/);
-    assert.match(await page.locator('main').innerText(), /overblik over sundhedsdata for Emil Holm Sørensen/);
+    await textMatching(page.locator('header .acting'), /Du ser data for\s+Emil Holm Sørensen/, 'the header names the child');
+    await textMatching(page.locator('main'), /overblik over sundhedsdata for Emil Holm Sørensen/, 'the overview is the child\'s');
     await openSection(page, 'Vaccinationer');
-    const programme = await page.locator('section[aria-labelledby=program]').innerText();
+    const programme = await textMatching(page.locator('section[aria-labelledby=program]'), /MFR, 2\. dosis/, 'the programme table');
     assert.match(programme, /DiTeKiPol\/Hib, 1\. dosis\s+3 måneder\s+Givet 5\. okt\. 2017/);
     assert.match(programme, /MFR, 2\. dosis\s+4 år\s+Mangler/, 'the missing second MFR dose is shown');
     assert.match(programme, /vaccination(er)? mangler efter programmet/);
@@ -184,7 +202,7 @@ describe('home measurements: a citizen in telemedicine sees a chart per measurem
     const titles = await page.locator('main section.card h2').allInnerTexts();
     assert.ok(titles.includes('Iltmætning'), `oxygen saturation is among ${titles.join(', ')}`);
     const card = page.locator('main section.card', { has: page.getByRole('heading', { name: 'Iltmætning' }) });
-    assert.match(await card.innerText(), /Seneste: \d+ % .*· \d+ målinger/s);
+    await textMatching(card, /Seneste: \d+ % .*· \d+ målinger/s, 'the latest oxygen saturation');
     assert.match((await card.locator('svg[role=img]').getAttribute('aria-label')) ?? '', /^Iltmætning: \d+ målinger fra /);
     await checkPage(page, 'citizen-home-measurements');
     await page.context().close();
@@ -220,7 +238,7 @@ describe('spærring → værdispring → Min Log', () => {
     await gp.getByRole('button', { name: 'Søg' }).click();
     await gp.getByRole('link', { name: 'Louise Holm Sørensen' }).click();
     await gp.getByRole('heading', { level: 2, name: 'Patienten har spærret for nogle data' }).waitFor();
-    assert.match(await gp.locator('main').innerText(), /Der er ingen data, du kan se/, 'the blocked data is not shown');
+    await textMatching(gp.locator('main'), /Der er ingen data, du kan se/, 'the blocked data is not shown');
     await checkPage(gp, 'professional-blocked');
     await gp.getByRole('button', { name: 'Brug værdispring' }).click();
     await gp.getByRole('button', { name: 'Start værdispring' }).click();
@@ -246,8 +264,8 @@ describe('spærring → værdispring → Min Log', () => {
     await openSection(citizen, 'Min Log');
     const btg = citizen.locator('ol.log li.btg');
     await btg.first().waitFor();
-    assert.match(await btg.first().innerText(), /Værdispring[\s\S]*Anne Marie Kjær/);
-    assert.match(await citizen.locator('main').innerText(), /Værdispring:.*opslag nedenfor er sket med værdispring/);
+    await textMatching(btg.first(), /Værdispring[\s\S]*Anne Marie Kjær/, 'the værdispring entry names the GP');
+    await textMatching(citizen.locator('main'), /Værdispring:.*opslag nedenfor er sket med værdispring/, 'Min Log explains værdispring');
     assert.ok((await citizen.locator('ol.log li', { hasText: 'Brugte værdispring til at se dine data' }).count()) >= 1);
     await checkPage(citizen, 'citizen-min-log');
     await openSection(citizen, 'Min Spærring');
