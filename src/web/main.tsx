@@ -106,10 +106,10 @@ function Header(props: { ctx: AppContext | undefined; onLogout: () => void; onLa
         <Link href="/app" class="brand">
           {c === undefined ? 'Digital Sundhed Danmark' : citizen ? 'MinSundhed' : 'Sundhedsjournalen'}
         </Link>
+        <button type="button" class="link-button lang" onClick={props.onLang} lang={lang() === 'da' ? 'en' : 'da'}>
+          {lang() === 'da' ? 'English' : 'Dansk'}
+        </button>
         <div class="who">
-          <button type="button" class="link-button" onClick={props.onLang} lang={lang() === 'da' ? 'en' : 'da'}>
-            {lang() === 'da' ? 'English' : 'Dansk'}
-          </button>
         {c === undefined ? null : (
           <>
             <span>
@@ -158,6 +158,10 @@ function App(): preact.JSX.Element {
     });
     return { session, client, relogin };
   }, [session]);
+  useEffect(() => {
+    // On a phone the section list scrolls sideways: keep the current section in view.
+    document.querySelector('nav.sections [aria-current=page]')?.scrollIntoView({ block: 'nearest', inline: 'center' });
+  }, [path]);
   const onLogout = (): void => {
     void logout(session).then(() => {
       setSession(undefined);
