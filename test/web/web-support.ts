@@ -7,6 +7,8 @@ import { chromium } from 'playwright-core';
 import type { FastifyInstance } from 'fastify';
 import type { Database } from '../../src/db/index.ts';
 import { ensureDemoDataOnStart } from '../../src/platform/population/demo.ts';
+import { initFhirPlatform } from '../../src/platform/fhir/platform.ts';
+import { FhirRepository } from '../../src/platform/fhir/repo.ts';
 import { buildApp } from '../../src/server/app.ts';
 import { createTestDatabase, loadTestConfig, sharedValidator } from '../support.ts';
 
@@ -23,6 +25,8 @@ export interface WebServer {
   readonly base: string;
   readonly app: FastifyInstance;
   readonly db: Database;
+  /** The platform's repository without access control (test set-up only, as the seeding uses it). */
+  readonly repo: FhirRepository;
   close(): Promise<void>;
 }
 
@@ -50,10 +54,12 @@ export async function startWebServer(): Promise<WebServer> {
   await ensureDemoDataOnStart(tdb.db, validator, `${base}/fhir`, () => undefined);
   const app = await buildApp(loadTestConfig({ DSD_BASE_URL: base, PORT: String(port) }), tdb.db, { validator });
   await app.listen({ port, host: '127.0.0.1' });
+  const repo = new FhirRepository(await initFhirPlatform({ db: tdb.db, baseUrl: `${base}/fhir`, defaultPageSize: 20, maxPageSize: 1000, validator }));
   return {
     base,
     app,
     db: tdb.db,
+    repo,
     async close(): Promise<void> {
       await app.close();
       await tdb.close();

@@ -195,6 +195,28 @@ describe('a parent acts for her child and switches back', () => {
   });
 });
 
+describe('power of attorney: a citizen acts for someone who gave her fuldmagt', () => {
+  it('Poul Erik Jensen gives Louise power of attorney; she chooses him and reads his medicine card', async () => {
+    // The power of attorney as the platform holds it: a RelatedPerson on Poul with Louise's CPR number (v3 POWATT).
+    await server.repo.create({
+      resourceType: 'RelatedPerson',
+      active: true,
+      patient: { reference: 'Patient/demo-copd' },
+      identifier: [{ system: 'urn:oid:1.2.208.176.1.2', value: CPR.louise }],
+      relationship: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-RoleCode', code: 'POWATT', display: 'power of attorney' }] }],
+      name: [{ text: 'Louise Holm Sørensen' }],
+    });
+    const page = await citizenPage(CPR.louise, 'Poul Erik Jensen');
+    await textMatching(page.locator('header .acting'), /Du ser data for\s+Poul Erik Jensen/, 'the header names the person she acts for');
+    await openSection(page, 'Medicinkort');
+    const own = await textMatching(page.locator('main'), /Aktuel medicin/, 'his medicine card');
+    assert.doesNotMatch(own, /Metformin/, 'her own medicine is not on his card');
+    await openSection(page, 'Hjemmemålinger');
+    await page.getByRole('heading', { level: 2, name: 'Iltmætning' }).waitFor();
+    await page.context().close();
+  });
+});
+
 describe('home measurements: a citizen in telemedicine sees a chart per measurement', () => {
   it('Poul Erik Jensen sees his oxygen saturation, pulse and weight with charts', async () => {
     const page = await citizenPage(CPR.poul);
