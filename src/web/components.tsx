@@ -224,10 +224,18 @@ export function TrendChart(props: { points: readonly TrendPoint[]; low?: number;
  */
 export function Flag(props: { flag: string | undefined }): preact.JSX.Element | null {
   if (props.flag === 'H' || props.flag === 'HH') {
-    return <span class="flag high">{t('Over ▲', 'High ▲')}</span>;
+    return (
+      <span class="flag high">
+        {t('Over', 'High')} <span aria-hidden="true">▲</span>
+      </span>
+    );
   }
   if (props.flag === 'L' || props.flag === 'LL') {
-    return <span class="flag low">{t('Under ▼', 'Low ▼')}</span>;
+    return (
+      <span class="flag low">
+        {t('Under', 'Low')} <span aria-hidden="true">▼</span>
+      </span>
+    );
   }
   if (props.flag === 'A' || props.flag === 'AA') {
     return <span class="flag high">{t('Afvigende', 'Abnormal')}</span>;
