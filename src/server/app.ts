@@ -27,6 +27,7 @@ import { handleRequest } from '../platform/fhir/rest.ts';
 import { initIdentity } from '../platform/identity/index.ts';
 import { MessageDispatcher, MessagingService, inboxOperation, processMessageOperation } from '../platform/messaging/index.ts';
 import { mountIdentity } from './identity.ts';
+import { mountWeb } from './web.ts';
 import type { AccessPolicyOptions } from '../platform/access/policy.ts';
 import { AccessPolicy } from '../platform/access/policy.ts';
 import { AuditLog } from '../platform/audit/service.ts';
@@ -187,6 +188,9 @@ export async function buildApp(config: Config, db: Database, deps: AppDeps = {})
 
   // Identity service (OAuth 2.0 / OpenID Connect / SMART App Launch), see docs/identity.md.
   await mountIdentity(app, identity);
+
+  // The web front end (MinSundhed, Sundhedsjournalen) at / and /app/…, see docs/web.md.
+  mountWeb(app, { baseUrl: config.baseUrl });
 
   const fhirHandler = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const rawUrl = req.raw.url ?? '/';

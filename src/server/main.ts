@@ -5,6 +5,7 @@ import type { Database } from '../db/index.ts';
 import { ensureDemoDataOnStart } from '../platform/population/index.ts';
 import { buildApp } from './app.ts';
 import { loadValidator } from './validator.ts';
+import { buildWebBundle } from './web.ts';
 
 /** A running server. */
 export interface RunningServer {
@@ -27,6 +28,8 @@ export async function startServer(config: Config): Promise<RunningServer> {
     await ensureDemoDataOnStart(db, validator, `${config.baseUrl}/fhir`, (line) => process.stdout.write(`${line}\n`));
   }
   const app = await buildApp(config, db, { validator, messagingDispatcher: true });
+  // The front end is bundled before the first visitor asks for it.
+  await buildWebBundle();
   await app.listen({ port: config.port, host: config.host });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr !== null ? addr.port : config.port;

@@ -1,0 +1,2 @@
+/** Style sheets are bundled by esbuild (src/server/web.ts). */
+declare module '*.css';
