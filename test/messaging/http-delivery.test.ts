@@ -36,7 +36,7 @@ type Answer = 'ok' | 'unavailable' | 'bad-request' | { hangMs: number };
 
 /** A receiving system: a real HTTP server on 127.0.0.1 that can be stopped and started on its port. */
 class Receiver {
-  readonly received: { contentType: string | undefined; body: Bundle }[] = [];
+  readonly received: { path: string | undefined; contentType: string | undefined; body: Bundle }[] = [];
   answer: (b: Bundle) => Answer = () => 'ok';
   private server: Server | undefined;
   port = 0;
@@ -47,7 +47,7 @@ class Receiver {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Bundle;
-        this.received.push({ contentType: req.headers['content-type'], body });
+        this.received.push({ path: req.url, contentType: req.headers['content-type'], body });
         const a = this.answer(body);
         if (typeof a === 'object') {
           setTimeout(() => res.writeHead(200).end(), a.hangMs).unref();
@@ -241,6 +241,47 @@ describe('delivery by HTTP to a registered endpoint', () => {
     assert.equal((await outboxOf(slow)).status, 'delivered');
     assert.deepEqual(receiver.headerIds(), [headerOf(slow).id, headerOf(slow).id], 'same MessageHeader.id: the receiver de-duplicates');
     assert.equal(await acksOf([slow]), 1, 'acknowledged once');
+  });
+
+  it('concurrent workers deliver to two HTTP receivers that answer 503 at random: each message once, in order per receiver', async () => {
+    receiver.received.length = 0;
+    await allowDeliveryHost(t.db, '127.0.0.1');
+    await registerDeliveryUrl(t.db, HOME_CARE, receiver.url.replace('$process-message', 'home-care'));
+    const paths = new Map<string, string>();
+    let n = 0;
+    receiver.answer = () => (n++ % 3 === 1 ? 'unavailable' : 'ok');
+    const sent: { to: string; b: Bundle }[] = [];
+    for (let i = 0; i < 16; i++) {
+      const to = i % 2 === 0 ? NURSING : HOME_CARE;
+      const b = await send(to);
+      sent.push({ to, b });
+      paths.set(b.id!, to);
+    }
+    const workers = [1, 2, 3].map((w) => new MessageDispatcher(t.db, { workerId: `h${w}`, batchSize: 1, backoffMs: 5, maxBackoffMs: 20, maxAttempts: 100 }));
+    const work = async (w: MessageDispatcher): Promise<number> => {
+      let lost = 0;
+      for (let i = 0; i < 2_000; i++) {
+        const r = await w.runOnce();
+        lost += r.lost + r.dead;
+        if (r.claimed === 0) {
+          if ((await pending()) === 0) {
+            return lost;
+          }
+          await sleep(5);
+        }
+      }
+      return lost;
+    };
+    assert.deepEqual(await Promise.all(workers.map(work)), [0, 0, 0], 'nothing lost or dead');
+    const accepted = receiver.received.filter((_, i) => i % 3 !== 1);
+    for (const to of [NURSING, HOME_CARE]) {
+      const got = accepted.map((r) => r.body.id!).filter((id) => paths.get(id) === to);
+      assert.deepEqual(got, sent.filter((x) => x.to === to).map((x) => x.b.id), `${to}: each message once, in the order sent`);
+      const urls = new Set(receiver.received.filter((r) => paths.get(r.body.id!) === to).map((r) => r.path));
+      assert.deepEqual([...urls], [to === NURSING ? '/fhir/$process-message' : '/fhir/home-care'], `${to}: at its own URL`);
+    }
+    assert.equal(await acksOf(sent.map((x) => x.b)), 16);
+    assert.equal(await unregisterDeliveryUrl(t.db, HOME_CARE), true);
   });
 
   it('a host taken off the allow-list gets nothing: dead letter at delivery; without a URL the inbox is used again', async () => {
