@@ -1,13 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, Endpoint } from '@medplum/fhirtypes';
 import type { Database, Queryable } from '../../db/index.ts';
+import { parseDeliveryUrl, postMessage } from './http-delivery.ts';
 import { ACKNOWLEDGEMENT_EVENT, AckError } from './message.ts';
-import type { ClaimedDelivery, InboxRow, OutboxRow } from './messaging.store.ts';
+import type { ClaimedDelivery, InboxRow, MessageRow, OutboxRow } from './messaging.store.ts';
 import {
   claimDeliveries,
   failDelivery,
+  findDeliveryHost,
+  findDeliveryUrl,
   findInbox,
   findMessage,
+  findMessageContent,
   findOutbox,
   findResourceContent,
   finishDelivery,
@@ -15,6 +19,7 @@ import {
   insertMessage,
   insertOutbox,
   releaseDeliveries,
+  renewLease,
   updateDeadLetterForRetry,
 } from './messaging.store.ts';
 import { endpointAccepts } from './service.ts';
@@ -42,6 +47,8 @@ export interface DispatcherOptions {
   readonly maxBackoffMs?: number;
   /** Pause between polls when there was nothing to do. */
   readonly pollMs?: number;
+  /** Time limit of one HTTP delivery (default 10 s, at most half the lease). */
+  readonly httpTimeoutMs?: number;
 }
 
 /** What one pass did. */
@@ -67,6 +74,9 @@ type Outcome = 'delivered' | 'failed' | 'dead' | 'lost';
 /** A delivery the receiver cannot take now (retryable; a dead letter after the last attempt). */
 class DeliveryRefused extends Error {}
 
+/** A delivery the receiver will never take (a 4xx answer, a host off the allow-list): a dead letter at once. */
+class DeliveryRejected extends Error {}
+
 export class MessageDispatcher {
   private readonly db: Database;
   private readonly options: Required<DispatcherOptions>;
@@ -76,15 +86,17 @@ export class MessageDispatcher {
 
   constructor(db: Database, options: DispatcherOptions = {}) {
     this.db = db;
+    const leaseMs = options.leaseMs ?? 60_000;
     this.options = {
       workerId: options.workerId ?? `dispatcher-${randomUUID()}`,
-      leaseMs: options.leaseMs ?? 60_000,
+      leaseMs,
       batchSize: options.batchSize ?? 50,
       runLength: options.runLength ?? 20,
       maxAttempts: options.maxAttempts ?? 10,
       backoffMs: options.backoffMs ?? 1_000,
       maxBackoffMs: options.maxBackoffMs ?? 15 * 60_000,
       pollMs: options.pollMs ?? 1_000,
+      httpTimeoutMs: Math.max(1, Math.min(options.httpTimeoutMs ?? 10_000, Math.floor(leaseMs / 2))),
     };
   }
 
@@ -107,14 +119,25 @@ export class MessageDispatcher {
    * @returns what happened
    */
   async deliver(c: Claim): Promise<Outcome> {
+    return this.deliverTo(c, await findDeliveryUrl(this.db, c.receiverOrg));
+  }
+
+  /** One delivery, to the inbox (url undefined) or by HTTP. */
+  private async deliverTo(c: Claim, url: string | undefined): Promise<Outcome> {
     if (c.attempts > this.options.maxAttempts) {
       // Claimed again and again without finishing (workers dying on it): give up, keep the reason.
       const held = await failDelivery(this.db, c.id, c.token, `opgivet efter ${c.attempts - 1} forsøg uden afslutning (arbejderen stoppede undervejs)`, 0, true);
       return held ? 'dead' : 'lost';
     }
     try {
+      if (url !== undefined) {
+        return await this.deliverByHttp(c, url);
+      }
       return await this.db.transaction((tx) => this.deliverIn(tx, c));
     } catch (err) {
+      if (err instanceof DeliveryRejected) {
+        return (await failDelivery(this.db, c.id, c.token, err.message, 0, true)) ? 'dead' : 'lost';
+      }
       const reason = err instanceof DeliveryRefused ? err.message : `teknisk fejl: ${err instanceof Error ? err.message : 'ukendt'}`;
       const dead = c.attempts >= this.options.maxAttempts;
       const delay = Math.min(this.options.maxBackoffMs, this.options.backoffMs * 2 ** Math.max(0, c.attempts - 1));
@@ -123,22 +146,54 @@ export class MessageDispatcher {
     }
   }
 
-  /** One delivery inside the caller's transaction; throws DeliveryRefused when the receiver cannot take it. */
-  private async deliverIn(tx: Queryable, c: Claim): Promise<Outcome> {
-    const msg = await findMessage(tx, c.messageSeq);
-    if (msg === undefined) {
+  /**
+   * Delivers one claimed delivery by POSTing the message to the receiver's system. The POST runs
+   * outside any transaction; a 2xx answer is then recorded like an inbox delivery (with the
+   * acknowledgement to the sender), in one transaction, if the claim still holds the row.
+   */
+  private async deliverByHttp(c: Claim, url: string): Promise<Outcome> {
+    const msg = await findMessage(this.db, c.messageSeq);
+    const content = await findMessageContent(this.db, c.messageSeq);
+    if (msg === undefined || content === undefined) {
       throw new DeliveryRefused('meddelelsen findes ikke');
     }
+    await this.checkEndpoint(this.db, c, msg);
+    const { host } = parseDeliveryUrl(url);
+    if (!(await findDeliveryHost(this.db, host))) {
+      throw new DeliveryRejected(`værten ${host} er ikke på listen over tilladte modtagere (${url})`);
+    }
+    // The POST may take up to the time limit: renew the lease first, so no other worker takes the row meanwhile.
+    if (!(await renewLease(this.db, c.id, c.token, this.options.leaseMs))) {
+      return 'lost';
+    }
+    const result = await postMessage(url, content, this.options.httpTimeoutMs);
+    if (result.kind === 'retry') {
+      throw new DeliveryRefused(result.reason);
+    }
+    if (result.kind === 'refused') {
+      throw new DeliveryRejected(result.reason);
+    }
+    return this.db.transaction(async (tx) => {
+      if (!(await finishDelivery(tx, c.id, c.token))) {
+        return 'lost';
+      }
+      await this.queueAcknowledgement(tx, c, msg);
+      return 'delivered';
+    });
+  }
+
+  /** Throws DeliveryRefused when the receiver's Endpoint no longer takes the message type. */
+  private async checkEndpoint(q: Queryable, c: Claim, msg: MessageRow): Promise<void> {
     if (c.endpointId !== null) {
-      const content = await findResourceContent(tx, 'Endpoint', c.endpointId);
+      const content = await findResourceContent(q, 'Endpoint', c.endpointId);
       if (content === undefined || !endpointAccepts(JSON.parse(content) as Endpoint, msg.eventCode)) {
         throw new DeliveryRefused(`${AckError.mailboxOutOfOperation}: modtagerens Endpoint/${c.endpointId} tager ikke imod ${msg.eventCode}`);
       }
     }
-    if (!(await finishDelivery(tx, c.id, c.token))) {
-      return 'lost';
-    }
-    await insertInbox(tx, c.receiverOrg, c.messageSeq);
+  }
+
+  /** For the primary receiver of a message that is not itself an acknowledgement: the acknowledgement into the outbox to the sender. */
+  private async queueAcknowledgement(tx: Queryable, c: Claim, msg: MessageRow): Promise<void> {
     if (c.role === 'primary' && msg.eventCode !== ACKNOWLEDGEMENT_EVENT && msg.ackContent !== null) {
       const ack = JSON.parse(msg.ackContent) as Bundle;
       const ackSeq = await insertMessage(tx, {
@@ -155,6 +210,20 @@ export class MessageDispatcher {
         await insertOutbox(tx, ackSeq, [{ receiverOrg: msg.senderOrg, endpointId: null, role: 'primary' }]);
       }
     }
+  }
+
+  /** One delivery inside the caller's transaction; throws DeliveryRefused when the receiver cannot take it. */
+  private async deliverIn(tx: Queryable, c: Claim): Promise<Outcome> {
+    const msg = await findMessage(tx, c.messageSeq);
+    if (msg === undefined) {
+      throw new DeliveryRefused('meddelelsen findes ikke');
+    }
+    await this.checkEndpoint(tx, c, msg);
+    if (!(await finishDelivery(tx, c.id, c.token))) {
+      return 'lost';
+    }
+    await insertInbox(tx, c.receiverOrg, c.messageSeq);
+    await this.queueAcknowledgement(tx, c, msg);
     return 'delivered';
   }
 
@@ -197,7 +266,9 @@ export class MessageDispatcher {
     }
     const released: Claim[] = [];
     for (const run of runs.values()) {
-      const together = run.length > 1 ? await this.deliverRun(run) : undefined;
+      // By HTTP, each message is its own request: delivered one by one, in order.
+      const url = await findDeliveryUrl(this.db, run[0]!.receiverOrg);
+      const together = run.length > 1 && url === undefined ? await this.deliverRun(run) : undefined;
       if (together !== undefined) {
         for (const outcome of together) {
           counts[outcome]++;
@@ -206,7 +277,7 @@ export class MessageDispatcher {
       }
       // One by one: the first delivery that does not succeed stops the run.
       for (const [i, c] of run.entries()) {
-        const outcome = await this.deliver(c);
+        const outcome = await this.deliverTo(c, url);
         counts[outcome]++;
         if (outcome !== 'delivered') {
           released.push(...run.slice(i + 1));

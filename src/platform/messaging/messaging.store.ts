@@ -371,3 +371,89 @@ export async function findInbox(q: Queryable, organizationId: string, afterId: n
     content: r.content,
   }));
 }
+
+/**
+ * @param q - connection or transaction
+ * @param seq - the message
+ * @returns its exact JSON text, when stored
+ */
+export async function findMessageContent(q: Queryable, seq: number): Promise<string | undefined> {
+  const rows = await q.query<{ content: string }>('SELECT content FROM message WHERE seq = $1', [seq]);
+  return rows[0]?.content;
+}
+
+/**
+ * @param q - connection
+ * @param host - a host name (lower case), allowed as a delivery target
+ */
+export async function insertDeliveryHost(q: Queryable, host: string): Promise<void> {
+  await q.query('INSERT INTO messaging_delivery_host (host) VALUES ($1) ON CONFLICT DO NOTHING', [host]);
+}
+
+/**
+ * @param q - connection
+ * @param host - a host name (lower case)
+ * @returns true when it was allowed
+ */
+export async function deleteDeliveryHost(q: Queryable, host: string): Promise<boolean> {
+  return (await q.query('DELETE FROM messaging_delivery_host WHERE host = $1 RETURNING host', [host])).length > 0;
+}
+
+/**
+ * @param q - connection or transaction
+ * @param host - a host name (lower case)
+ * @returns true when deliveries may go to it
+ */
+export async function findDeliveryHost(q: Queryable, host: string): Promise<boolean> {
+  return (await q.query('SELECT 1 FROM messaging_delivery_host WHERE host = $1', [host])).length > 0;
+}
+
+/**
+ * Sets (or replaces) an organisation's delivery URL.
+ * @param q - connection
+ * @param organizationId - receiving Organization id
+ * @param url - the URL
+ */
+export async function upsertDeliveryUrl(q: Queryable, organizationId: string, url: string): Promise<void> {
+  await q.query(
+    `INSERT INTO messaging_delivery_url (organization_id, url) VALUES ($1, $2)
+     ON CONFLICT (organization_id) DO UPDATE SET url = EXCLUDED.url, created = now()`,
+    [organizationId, url],
+  );
+}
+
+/**
+ * @param q - connection
+ * @param organizationId - receiving Organization id
+ * @returns true when it had a delivery URL
+ */
+export async function deleteDeliveryUrl(q: Queryable, organizationId: string): Promise<boolean> {
+  return (await q.query('DELETE FROM messaging_delivery_url WHERE organization_id = $1 RETURNING organization_id', [organizationId])).length > 0;
+}
+
+/**
+ * @param q - connection or transaction
+ * @param organizationId - receiving Organization id
+ * @returns its delivery URL, or undefined: its platform inbox
+ */
+export async function findDeliveryUrl(q: Queryable, organizationId: string): Promise<string | undefined> {
+  const rows = await q.query<{ url: string }>('SELECT url FROM messaging_delivery_url WHERE organization_id = $1', [organizationId]);
+  return rows[0]?.url;
+}
+
+/**
+ * Renews a claim's lease on one row before a slow step (an HTTP delivery), if the claim still holds it.
+ * @param q - connection
+ * @param id - outbox row
+ * @param token - the claim token
+ * @param leaseMs - new lease from now
+ * @returns true when the claim still held the row
+ */
+export async function renewLease(q: Queryable, id: number, token: string, leaseMs: number): Promise<boolean> {
+  const rows = await q.query(
+    `UPDATE message_outbox SET claimed_until = now() + $3::double precision * interval '1 millisecond'
+      WHERE id = $1 AND claimed_by = $2 AND status = 'pending' RETURNING id`,
+    [id, token, leaseMs],
+  );
+  return rows.length > 0;
+}
