@@ -18,7 +18,7 @@ import { createRng, mixSeed } from './lib/prng.ts';
 import type { SampledPatient } from './lib/queries.ts';
 import { QUERY_CLASSES } from './lib/queries.ts';
 import type { BenchResult, ClassFigures, Failure } from './lib/report.ts';
-import { formatReport, readQuickBaseline, writeResult } from './lib/report.ts';
+import { formatReport, readBaseline, writeResult } from './lib/report.ts';
 import { median, percentile, round, sortedCopy } from './lib/stats.ts';
 
 const startedAt = performance.now();
@@ -260,13 +260,14 @@ async function samplePatientsFromDatabase(db: Database): Promise<SampledPatient[
 async function runSearch(load: LoadClient, platform: RunningServer, patients: readonly SampledPatient[], options: Options, result: BenchResult): Promise<void> {
   const p = options.profile;
   const rng = createRng(mixSeed(options.seed, 77));
-  let quick: Map<string, number> | undefined;
+  let baseline: Map<string, number> | undefined;
   if (p.scale === 'large') {
-    const q = readQuickBaseline(result.database);
-    if (typeof q === 'string') {
-      result.problems.push(q);
+    const b = readBaseline(result.database);
+    if (typeof b === 'string') {
+      result.problems.push(b);
     } else {
-      quick = q;
+      baseline = b.p50;
+      result.search.baselineScale = b.scale;
     }
   }
   log(`search: ${QUERY_CLASSES.length} query classes x ${p.searchRunsPerClass} runs, ${p.searchConcurrency} concurrent, over ${patients.length} sampled patients`);
@@ -287,9 +288,9 @@ async function runSearch(load: LoadClient, platform: RunningServer, patients: re
     const errors = r.outcomes.length - ok.length;
     const empty = ok.filter((o) => o.matches === 0).length;
     const figures: ClassFigures = { p50Ms: round(percentile(sorted, 50)), p95Ms: round(percentile(sorted, 95)), n: r.outcomes.length, errors, empty };
-    if (quick !== undefined) {
-      const q = quick.get(qc.name);
-      figures.p50RatioToQuick = q !== undefined && figures.p50Ms !== null ? round(figures.p50Ms / q, 2) : null;
+    if (baseline !== undefined) {
+      const q = baseline.get(qc.name);
+      figures.p50RatioToBaseline = q !== undefined && figures.p50Ms !== null ? round(figures.p50Ms / q, 2) : null;
     }
     result.search.classes[qc.name] = figures;
     result.search.queries += r.outcomes.length;

@@ -10,8 +10,8 @@ export interface ClassFigures {
   errors: number;
   /** 200 responses with no matching entry (the data makes every class non-empty, so these are suspicious). */
   empty: number;
-  /** --scale large only: this p50 divided by the p50 of bench/results/quick.json. */
-  p50RatioToQuick?: number | null;
+  /** --scale large only: this p50 divided by the p50 of the baseline run (search.baselineScale). */
+  p50RatioToBaseline?: number | null;
 }
 
 export interface Failure {
@@ -67,6 +67,8 @@ export interface BenchResult {
     concurrency: number;
     classes: Record<string, ClassFigures>;
     failures: Failure[];
+    /** --scale large only: the scale whose per-class p50 the ratios divide by. */
+    baselineScale?: ScaleName;
   };
   memory: {
     peakRssMb: number | null;
@@ -99,30 +101,38 @@ export function writeResult(result: BenchResult): string[] {
 }
 
 /**
- * Per-class p50 of a previous quick run, if bench/results/quick.json exists.
- * @param database - only a quick run on the same kind of database is comparable
- * @returns class name to p50 ms, or a reason why there is none
+ * Per-class p50 of the run the large scale is compared with: medium (100,000 resources, one tenth
+ * of large, as the 10x criterion asks) when bench/results/medium.json exists for the same kind of
+ * database, else quick.
+ * @param database - only a run on the same kind of database is comparable
+ * @returns the baseline's scale and class name to p50 ms, or a reason why there is none
  */
-export function readQuickBaseline(database: BenchResult['database']): Map<string, number> | string {
-  const file = path.join(resultsDir, 'quick.json');
-  if (!existsSync(file)) {
-    return 'no bench/results/quick.json: run --quick first to get per-class ratios to quick scale';
-  }
-  try {
-    const parsed = JSON.parse(readFileSync(file, 'utf8')) as { database?: unknown; date?: unknown; search?: { classes?: Record<string, { p50Ms?: unknown }> } };
-    if (parsed.database !== database) {
-      return `bench/results/quick.json was measured on ${String(parsed.database)}, not ${database}: no per-class ratios to quick scale`;
+export function readBaseline(database: BenchResult['database']): { scale: ScaleName; p50: Map<string, number> } | string {
+  const reasons: string[] = [];
+  for (const scale of ['medium', 'quick'] as const) {
+    const file = path.join(resultsDir, `${scale}.json`);
+    if (!existsSync(file)) {
+      reasons.push(`no bench/results/${scale}.json`);
+      continue;
     }
-    const out = new Map<string, number>();
-    for (const [name, c] of Object.entries(parsed.search?.classes ?? {})) {
-      if (typeof c.p50Ms === 'number' && c.p50Ms > 0) {
-        out.set(name, c.p50Ms);
+    try {
+      const parsed = JSON.parse(readFileSync(file, 'utf8')) as { database?: unknown; search?: { classes?: Record<string, { p50Ms?: unknown }> } };
+      if (parsed.database !== database) {
+        reasons.push(`bench/results/${scale}.json was measured on ${String(parsed.database)}, not ${database}`);
+        continue;
       }
+      const p50 = new Map<string, number>();
+      for (const [name, c] of Object.entries(parsed.search?.classes ?? {})) {
+        if (typeof c.p50Ms === 'number' && c.p50Ms > 0) {
+          p50.set(name, c.p50Ms);
+        }
+      }
+      return { scale, p50 };
+    } catch (err) {
+      reasons.push(`bench/results/${scale}.json is unreadable: ${err instanceof Error ? err.message : String(err)}`);
     }
-    return out;
-  } catch (err) {
-    return `bench/results/quick.json is unreadable: ${err instanceof Error ? err.message : String(err)}`;
   }
+  return `no per-class ratios: ${reasons.join('; ')} (run --scale medium first)`;
 }
 
 const fmt = (v: number | null | undefined, decimals = 1): string => {
@@ -174,11 +184,11 @@ export function formatReport(r: BenchResult): string {
   row('memory: peak RSS (MB)', fmt(r.memory.peakRssMb, 0), `OS high-water mark ${fmt(r.memory.osMaxRssMb, 0)} MB`);
   lines.push(`  (${r.memory.note})`);
   lines.push('');
-  const withRatio = Object.values(r.search.classes).some((c) => c.p50RatioToQuick !== undefined);
-  lines.push(`  ${'Search class'.padEnd(26)} ${'n'.padStart(5)} ${'p50 ms'.padStart(9)} ${'p95 ms'.padStart(9)} ${'errors'.padStart(7)} ${'empty'.padStart(6)}${withRatio ? ` ${'p50 x quick'.padStart(12)}` : ''}`);
+  const withRatio = Object.values(r.search.classes).some((c) => c.p50RatioToBaseline !== undefined);
+  lines.push(`  ${'Search class'.padEnd(26)} ${'n'.padStart(5)} ${'p50 ms'.padStart(9)} ${'p95 ms'.padStart(9)} ${'errors'.padStart(7)} ${'empty'.padStart(6)}${withRatio ? ` ${`p50 x ${r.search.baselineScale ?? '?'}`.padStart(12)}` : ''}`);
   lines.push(`  ${'-'.repeat(26)} ${'-'.repeat(5)} ${'-'.repeat(9)} ${'-'.repeat(9)} ${'-'.repeat(7)} ${'-'.repeat(6)}${withRatio ? ` ${'-'.repeat(12)}` : ''}`);
   for (const [name, c] of Object.entries(r.search.classes)) {
-    const ratio = withRatio ? ` ${fmt(c.p50RatioToQuick, 2).padStart(12)}` : '';
+    const ratio = withRatio ? ` ${fmt(c.p50RatioToBaseline, 2).padStart(12)}` : '';
     lines.push(`  ${name.padEnd(26)} ${String(c.n).padStart(5)} ${fmt(c.p50Ms).padStart(9)} ${fmt(c.p95Ms).padStart(9)} ${String(c.errors).padStart(7)} ${String(c.empty).padStart(6)}${ratio}`);
   }
   if (r.search.failures.length > 0) {
