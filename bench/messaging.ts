@@ -35,7 +35,7 @@ const CONCURRENCY = Number(values.concurrency);
 const WORKERS = Number(values.workers);
 const PUBLIC_BASE = 'http://localhost:8080';
 const HOSPITAL = 'hosp-auh-cardiology';
-const TEMPLATE = '/work/shared/fhir/packages/medcom.fhir.dk.hospitalnotification#3.0.2/package/Bundle-a5e5b880-c087-4055-b9ec-99108695f81d.json';
+const TEMPLATE = `${loadConfig(process.env).fhirPackagesRoot ?? '../shared/fhir/packages'}/medcom.fhir.dk.hospitalnotification#3.0.2/package/Bundle-a5e5b880-c087-4055-b9ec-99108695f81d.json`;
 
 const adminUrl = process.env.DATABASE_URL;
 const scratch = adminUrl === undefined || adminUrl === '' ? undefined : await createScratchDatabase(adminUrl);

@@ -7,6 +7,7 @@ import { MEDCOM_EVENT_SYSTEM, readInbox, registerMessagingSender } from '../../s
 import { referenceData } from '../../src/platform/registers/index.ts';
 import { TOKEN_URL, injectFetch, registerTestBackendClient } from '../auth-support.ts';
 import type { TestApp, TestResponse } from '../support.ts';
+import { loadTestConfig } from '../support.ts';
 
 /**
  * Shared set-up of the messaging tests: a backend client with its own token, organisations and
@@ -14,7 +15,8 @@ import type { TestApp, TestResponse } from '../support.ts';
  * MedCom example messages, and row counts to prove a refused message changed nothing.
  */
 
-export const PACKAGES = '/work/shared/fhir/packages';
+/** The FHIR packages folder the platform loads (DSD_FHIR_PACKAGES, default ../shared/fhir/packages). */
+export const PACKAGES = loadTestConfig().fhirPackagesRoot ?? '../shared/fhir/packages';
 export const EXAMPLE_PACKAGES = ['medcom.fhir.dk.acknowledgement#2.0.3', 'medcom.fhir.dk.carecommunication#5.0.4', 'medcom.fhir.dk.hospitalnotification#3.0.2', 'medcom.fhir.dk.messaging#4.0.1'];
 export const ALL_EVENTS = ['hospital-notification-message', 'care-communication-message', 'acknowledgement-message', 'empty-message'];
 

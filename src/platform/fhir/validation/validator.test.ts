@@ -13,7 +13,8 @@ import { validateWithRegistry } from './validator.ts';
 
 const require = createRequire(import.meta.url);
 const R4_EXAMPLES = dirname(require.resolve('hl7.fhir.r4.examples/package.json'));
-const PACKAGES_ROOT = '/work/shared/fhir/packages';
+// The packages folder the platform loads by default (src/config/load.ts): ../shared/fhir/packages.
+const PACKAGES_ROOT = join(import.meta.dirname, '../../../../../shared/fhir/packages');
 const HAVE_PACKAGES = existsSync(PACKAGES_ROOT);
 
 const DK_PATIENT = 'http://hl7.dk/fhir/core/StructureDefinition/dk-core-patient';
