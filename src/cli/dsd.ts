@@ -4,6 +4,7 @@ import { openDatabase } from '../db/index.ts';
 import { seedCommand } from '../platform/population/index.ts';
 import { startServer } from '../server/main.ts';
 import { clientCommand, tokenCommand } from './identity.ts';
+import { messagingCommand } from './messaging.ts';
 import { loadValidator } from '../server/validator.ts';
 
 const USAGE = `dsd — Digital Sundhed Danmark platform
@@ -21,6 +22,9 @@ Usage:
                        client_credentials with a signed client assertion (SMART Backend Services)
   dsd client add --id ID --jwks-file FILE --scope "system/Observation.rs …" [--name N]
                        register a backend client (operator; stop an embedded-database server first)
+  dsd messaging bind|allow-host|url|dead-letters|retry …
+                       MedCom messaging operations: sender bindings, delivery hosts and URLs,
+                       dead letters (dsd messaging help; stop an embedded-database server first)
   dsd help             this text
 
 Environment:
@@ -71,6 +75,15 @@ async function main(argv: readonly string[]): Promise<number> {
       return tokenCommand(argv.slice(1), loadConfig(process.env), io);
     case 'client':
       return clientCommand(argv.slice(1), loadConfig(process.env), io);
+    case 'messaging': {
+      const config = loadConfig(process.env);
+      const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+      try {
+        return await messagingCommand(argv.slice(1), db, io);
+      } finally {
+        await db.close();
+      }
+    }
     case 'help':
     case '--help':
     case '-h':
