@@ -248,9 +248,11 @@ export async function buildApp(config: Config, db: Database, deps: AppDeps = {})
       send(reply, await handleRequest(repo, fhirReq, rest), method === 'HEAD');
       return;
     }
+    // A Bundle POSTed to the base, or one interaction.
+    const dispatch = async (r: FhirRepository): Promise<FhirResponse> =>
+      path === '' && method === 'POST' ? { status: 200, body: await processBundle(r, body, rest, fhirReq.prefer) } : handleRequest(r, fhirReq, rest);
     if (deps.withoutAccessControl === true) {
-      const open = path === '' && method === 'POST' ? { status: 200, body: await processBundle(repo, body, rest, fhirReq.prefer) } : await handleRequest(repo, fhirReq, rest);
-      send(reply, open, method === 'HEAD');
+      send(reply, await dispatch(repo), method === 'HEAD');
       return;
     }
     const facts: RequestFacts = {
@@ -274,11 +276,7 @@ export async function buildApp(config: Config, db: Database, deps: AppDeps = {})
     const scoped = repo.withAccess(guard);
     let res: FhirResponse;
     try {
-      if (path === '' && method === 'POST') {
-        res = { status: 200, body: await processBundle(scoped, body, rest, fhirReq.prefer) };
-      } else {
-        res = await handleRequest(scoped, fhirReq, rest);
-      }
+      res = await dispatch(scoped);
     } catch (err) {
       const outcome = err instanceof OperationOutcomeError ? err.outcome : undefined;
       await guard.finish(outcome === undefined ? 500 : getStatus(outcome), outcome?.issue?.[0]?.details?.text ?? 'server error');

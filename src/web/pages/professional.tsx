@@ -16,7 +16,7 @@ const CPR_SYSTEM = 'urn:oid:1.2.208.176.1.2';
 
 /**
  * @param p - a patient
- * @returns the CPR number as ddmmåå-xxxx
+ * @returns the CPR number with the usual hyphen after the birth date (140381-0068)
  */
 function cprOf(p: Patient): string {
   const v = p.identifier?.find((i) => i.system === CPR_SYSTEM)?.value ?? '';
