@@ -17,6 +17,29 @@ export interface ResourceValidator {
   readonly packageResources?: { readonly searchParameters: readonly SearchParameter[] };
 }
 
+/** One stored change as the after-write hooks see it. */
+export interface ResourceChange {
+  readonly resourceType: string;
+  readonly id: string;
+  readonly versionId: number;
+  /** The HTTP method recorded in history (POST, PUT, PATCH, DELETE). */
+  readonly method: string;
+  /** The previous version's JSON text; undefined when the resource is new or was deleted before. */
+  readonly before: string | undefined;
+  /** The new version as stored (do not modify); undefined for a delete. */
+  readonly after: Resource | undefined;
+  /** A bulk load from a trusted in-process source (reference data, synthetic population). */
+  readonly trusted: boolean;
+}
+
+/**
+ * Called inside the write transaction, after the versions are stored and before commit, with the
+ * changes in the order they were made. Whatever it writes with `tx` commits or rolls back with
+ * the data; throwing (an OperationOutcomeError for the caller's fault) rolls the write back.
+ * Other modules (messaging, subscriptions) register hooks; this layer knows nothing of them.
+ */
+export type WriteHook = (tx: Queryable, changes: readonly ResourceChange[]) => Promise<void>;
+
 /** Expands value sets for :in/:not-in and required bindings. */
 export type ValueSetLookup = (url: string) => { system: string; code: string }[] | undefined;
 
@@ -34,6 +57,10 @@ export interface FhirPlatform {
   /** Keeps planner statistics fresh after bulk writes (see db/maintenance.ts). */
   readonly stats: StatisticsKeeper;
   paramId(resourceType: string, code: string): number;
+  /** The after-write hooks, in registration order (see WriteHook). */
+  readonly writeHooks: readonly WriteHook[];
+  /** Registers an after-write hook. */
+  addWriteHook(hook: WriteHook): void;
   /**
    * Registers SearchParameters (from packages or created on the server) and interns their ids.
    * `q` is the transaction writing them, when there is one: the ids are interned there, since on
@@ -71,7 +98,12 @@ export async function initFhirPlatform(options: FhirPlatformOptions): Promise<Fh
   setComponentTypeLookup((url) => (registry.byCanonical(url)?.type ?? 'token'));
   const extractor = new Extractor(defs, registry, options.baseUrl);
   const ids = await internParams(options.db, allPairs(registry, [...defs.resourceTypes]));
+  const writeHooks: WriteHook[] = [];
   const platform: FhirPlatform = {
+    writeHooks,
+    addWriteHook(hook: WriteHook): void {
+      writeHooks.push(hook);
+    },
     stats: createStatisticsKeeper(options.db),
     db: options.db,
     defs,

@@ -4,7 +4,7 @@ import jsonpatch from 'fast-json-patch';
 import type { Queryable } from '../../db/index.ts';
 import type { AccessGuard } from './access.ts';
 import { carryDecimals, parseJson, stringifyJson } from './json.ts';
-import type { FhirPlatform } from './platform.ts';
+import type { FhirPlatform, ResourceChange } from './platform.ts';
 import {
   OperationOutcomeError,
   badRequest,
@@ -79,6 +79,8 @@ interface WriteBuffer {
   readonly writes: VersionWrite[];
   readonly refs: Map<string, { type: string; id: string }>;
   readonly searchParameters: SearchParameter[];
+  /** Changes stored but not yet shown to the after-write hooks. */
+  readonly changes: ResourceChange[];
 }
 
 export class FhirRepository {
@@ -316,6 +318,7 @@ export class FhirRepository {
       await insertVersions(tx, [
         { resourceType, id, versionId: current.versionId + 1, lastUpdated: now, deleted: true, method: 'DELETE', content: '', compartments: [], index: undefined },
       ]);
+      await this.runWriteHooks(tx, [{ resourceType, id, versionId: current.versionId + 1, method: 'DELETE', before: current.content, after: undefined, trusted: false }]);
       if (resourceType === 'SearchParameter') {
         // A deleted SearchParameter stays registered until restart; its index rows stay harmless.
       }
@@ -550,7 +553,7 @@ export class FhirRepository {
    * @param tx - the transaction
    */
   beginBufferedWrites(tx: Queryable): void {
-    this.buffers.set(tx, { writes: [], refs: new Map(), searchParameters: [] });
+    this.buffers.set(tx, { writes: [], refs: new Map(), searchParameters: [], changes: [] });
   }
 
   /**
@@ -577,6 +580,17 @@ export class FhirRepository {
     }
     if (buf.searchParameters.length > 0) {
       await this.platform.registerSearchParameters(buf.searchParameters.splice(0), 'server', tx);
+    }
+    await this.runWriteHooks(tx, buf.changes.splice(0));
+  }
+
+  /** Shows stored changes to the platform's after-write hooks, in the write's transaction. */
+  private async runWriteHooks(tx: Queryable, changes: readonly ResourceChange[]): Promise<void> {
+    if (changes.length === 0) {
+      return;
+    }
+    for (const hook of this.platform.writeHooks) {
+      await hook(tx, changes);
     }
   }
 
@@ -683,8 +697,10 @@ export class FhirRepository {
       searchText: normalizeString(content),
       narrative: narrativeText(r),
     };
+    const change: ResourceChange = { resourceType: r.resourceType, id, versionId, method, before: current === undefined || current.deleted ? undefined : current.content, after: r, trusted };
     if (buf !== undefined) {
       buf.writes.push(write);
+      buf.changes.push(change);
       if (r.resourceType === 'SearchParameter') {
         buf.searchParameters.push(r);
       }
@@ -694,6 +710,7 @@ export class FhirRepository {
       if (r.resourceType === 'SearchParameter') {
         await this.platform.registerSearchParameters([r], 'server', tx);
       }
+      await this.runWriteHooks(tx, [change]);
     }
     if (r.resourceType === 'StructureDefinition' && r.derivation === 'constraint' && (r.snapshot?.element?.length ?? 0) > 0) {
       // A profile created on the server can be validated against from now on.
