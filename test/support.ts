@@ -88,10 +88,10 @@ export interface TestResponse {
  * @param options - validator on/off
  * @returns the app
  */
-export async function createTestApp(options: { validate?: boolean; auth?: 'system' | 'none' } = {}): Promise<TestApp> {
+export async function createTestApp(options: { validate?: boolean; auth?: 'system' | 'none'; config?: Record<string, string> } = {}): Promise<TestApp> {
   const tdb = await createTestDatabase();
   const validator = options.validate === false ? undefined : await sharedValidator();
-  const app = await buildApp(loadTestConfig(), tdb.db, { validator });
+  const app = await buildApp(loadTestConfig(options.config), tdb.db, { validator });
   // Tests of the FHIR platform itself run as a backend system with every system scope, with a
   // real token from the real token endpoint; a request that names its own Authorization keeps it.
   // System tokens live 15 minutes; a long test file gets a fresh one after 10.

@@ -62,7 +62,7 @@ const JSON_TYPES = /^application\/(fhir\+json|json|json-patch\+json)\b/;
 export async function buildApp(config: Config, db: Database, deps: AppDeps = {}): Promise<FastifyInstance> {
   const platform =
     deps.platform ??
-    (await initFhirPlatform({ db, baseUrl: `${config.baseUrl}/fhir`, defaultPageSize: config.defaultPageSize, maxPageSize: config.maxPageSize, validator: deps.validator }));
+    (await initFhirPlatform({ db, baseUrl: `${config.baseUrl}/fhir`, defaultPageSize: config.defaultPageSize, maxPageSize: config.maxPageSize, searchDriverLimit: config.searchDriverLimit, validator: deps.validator }));
   const repo = new FhirRepository(platform);
   const policy = await AccessPolicy.init(platform, deps.accessOptions);
   const audit = new AuditLog(db);

@@ -54,6 +54,8 @@ export interface FhirPlatform {
   readonly baseUrl: string;
   readonly defaultPageSize: number;
   readonly maxPageSize: number;
+  /** See SearchSqlOptions.driverLimit. */
+  readonly searchDriverLimit: number;
   /** Keeps planner statistics fresh after bulk writes (see db/maintenance.ts). */
   readonly stats: StatisticsKeeper;
   paramId(resourceType: string, code: string): number;
@@ -74,6 +76,8 @@ export interface FhirPlatformOptions {
   readonly baseUrl: string;
   readonly defaultPageSize: number;
   readonly maxPageSize: number;
+  /** Default 1000. */
+  readonly searchDriverLimit?: number;
   readonly validator?: ResourceValidator;
   readonly expandValueSet?: ValueSetLookup;
   readonly packageSearchParameters?: readonly SearchParameter[];
@@ -114,6 +118,7 @@ export async function initFhirPlatform(options: FhirPlatformOptions): Promise<Fh
     baseUrl: options.baseUrl,
     defaultPageSize: options.defaultPageSize,
     maxPageSize: options.maxPageSize,
+    searchDriverLimit: options.searchDriverLimit ?? 1000,
     paramId(resourceType: string, code: string): number {
       const id = ids.get(`${resourceType}\u0000${code}`);
       if (id === undefined) {

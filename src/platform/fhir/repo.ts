@@ -539,7 +539,13 @@ export class FhirRepository {
 
   private sqlOptions(): SearchSqlOptions {
     const scope = this.rowFilter;
-    return { paramId: (rt, code) => this.platform.paramId(rt, code), baseUrl: this.platform.baseUrl, expandValueSet: this.platform.expandValueSet, ...(scope === undefined ? {} : { scope }) };
+    return {
+      paramId: (rt, code) => this.platform.paramId(rt, code),
+      baseUrl: this.platform.baseUrl,
+      expandValueSet: this.platform.expandValueSet,
+      driverLimit: this.platform.searchDriverLimit,
+      ...(scope === undefined ? {} : { scope }),
+    };
   }
 
   private checkType(resourceType: string): void {

@@ -28,6 +28,11 @@ export interface SearchSqlOptions {
    * every row a search can reach or reveal: matches, chained targets, `_has` sources, includes.
    */
   readonly scope?: (alias: string, bind: Bind) => string;
+  /**
+   * Most index rows a filter may match and still lead a search (choosePlan); default
+   * DRIVER_LIMIT. Tests set it low so that every plan is exercised on small data.
+   */
+  readonly driverLimit?: number;
 }
 
 class Sql {
@@ -40,9 +45,18 @@ class Sql {
    */
   private readonly outer: Bind | undefined;
   private readonly aliasPrefix: string;
+  /**
+   * Set for a scan in row order (see executeSearch): each filter is then tested row by row, and
+   * `OFFSET 0` keeps the planner from turning it into a join that first collects every match.
+   */
+  fence = false;
   constructor(outer?: Bind, aliasPrefix = '') {
     this.outer = outer;
     this.aliasPrefix = aliasPrefix;
+  }
+  /** `EXISTS (body)`, fenced when `fence` is set. */
+  exists(body: string): string {
+    return `EXISTS (${body}${this.fence ? ' OFFSET 0' : ''})`;
   }
   p(v: unknown): string {
     if (this.outer !== undefined) {
@@ -117,23 +131,23 @@ function filterSql(q: Sql, r: string, resourceType: string, f: Filter, opts: Sea
         }
         return words.map((w) => `${t}.${col} LIKE ${q.p(`%${escapeLike(w)}%`)}`).join(' AND ');
       });
-      return `EXISTS (SELECT 1 FROM idx_text ${t} WHERE ${t}.rid = ${r}.rid AND (${ors.join(' OR ')}))`;
+      return q.exists(`SELECT 1 FROM idx_text ${t} WHERE ${t}.rid = ${r}.rid AND (${ors.join(' OR ')})`);
     }
     case 'chain': {
       const x = q.alias('c');
       const t = q.alias('r');
       const perTarget = f.targets.map((target, i) => `(${t}.resource_type = ${q.p(target)} AND ${filterSql(q, t, target, f.inners[i]!, opts)})`);
       const inner = perTarget.length === 1 ? perTarget[0]! : `(${perTarget.join(' OR ')})`;
-      return `EXISTS (SELECT 1 FROM idx_reference ${x} JOIN resource ${t} ON ${t}.resource_type = ${x}.target_type AND ${t}.id = ${x}.target_id
-        WHERE ${x}.rid = ${r}.rid AND ${x}.param = ${q.p(opts.paramId(resourceType, f.param.code))} AND ${x}.target_type = ANY(${q.p(f.targets)}::text[]) AND NOT ${t}.deleted AND ${inner}${scoped(q, t, opts)})`;
+      return q.exists(`SELECT 1 FROM idx_reference ${x} JOIN resource ${t} ON ${t}.resource_type = ${x}.target_type AND ${t}.id = ${x}.target_id
+        WHERE ${x}.rid = ${r}.rid AND ${x}.param = ${q.p(opts.paramId(resourceType, f.param.code))} AND ${x}.target_type = ANY(${q.p(f.targets)}::text[]) AND NOT ${t}.deleted AND ${inner}${scoped(q, t, opts)}`);
     }
     case 'has': {
       const x = q.alias('h');
       const s = q.alias('r');
       const inner = filterSql(q, s, f.sourceType, f.inner, opts);
-      return `EXISTS (SELECT 1 FROM idx_reference ${x} JOIN resource ${s} ON ${s}.rid = ${x}.rid
+      return q.exists(`SELECT 1 FROM idx_reference ${x} JOIN resource ${s} ON ${s}.rid = ${x}.rid
         WHERE ${x}.target_id = ${r}.id AND ${x}.target_type = ${r}.resource_type AND ${x}.param = ${q.p(opts.paramId(f.sourceType, f.refParam.code))}
-          AND ${s}.resource_type = ${q.p(f.sourceType)} AND NOT ${s}.deleted AND ${inner}${scoped(q, s, opts)})`;
+          AND ${s}.resource_type = ${q.p(f.sourceType)} AND NOT ${s}.deleted AND ${inner}${scoped(q, s, opts)}`);
     }
     case 'param':
       return paramSql(q, r, resourceType, f.param, f.modifier, f.values, opts);
@@ -141,6 +155,78 @@ function filterSql(q: Sql, r: string, resourceType: string, f: Filter, opts: Sea
       f satisfies never;
       throw new Error('unreachable');
   }
+}
+
+/**
+ * The rows that satisfy one filter, straight from its index (see executeSearch): `SELECT rid …`,
+ * possibly with repeats, equivalent to the filter's EXISTS test. Index rows exist only for the
+ * current version of resources that are not deleted, and a parameter id implies the resource
+ * type, so no resource row is read. Undefined for filters that cannot lead this way (negations,
+ * :missing, composites, _text/_content; chains and _has lead through driverColumn).
+ */
+function driverSql(q: Sql, resourceType: string, f: Filter, opts: SearchSqlOptions): string | undefined {
+  switch (f.kind) {
+    case 'id':
+      return f.not ? undefined : `SELECT d.rid FROM resource d WHERE d.resource_type = ${q.p(resourceType)} AND d.id = ANY(${q.p(f.values)}::text[]) AND NOT d.deleted`;
+    case 'chain':
+    case 'has':
+    case 'text':
+      return undefined;
+    case 'param': {
+      const { param, modifier, values } = f;
+      const table = TABLE[param.type];
+      if (table === undefined || modifier === 'missing' || modifier === 'not' || modifier === 'not-in') {
+        return undefined;
+      }
+      const t = q.alias('i');
+      if (modifier === 'identifier') {
+        const ors = values.map((v) => tokenMatch(q, t, v, undefined, opts));
+        return `SELECT ${t}.rid FROM idx_token ${t} WHERE ${t}.param = ${q.p(opts.paramId(resourceType, `${param.code}:identifier`))} AND (${ors.join(' OR ')})`;
+      }
+      const ors = values.map((v) => valueMatch(q, t, param, modifier, v, opts));
+      return `SELECT ${t}.rid FROM ${table} ${t} WHERE ${t}.param = ${q.p(opts.paramId(resourceType, param.code))} AND (${ors.join(' OR ')})`;
+    }
+    default:
+      f satisfies never;
+      return undefined;
+  }
+}
+
+/**
+ * The select-list column of choosePlan for one filter: an array of at most DRIVER_LIMIT + 1 row
+ * ids from the filter's index, or NULL when the filter cannot lead. A chain leads when its
+ * target filter is rare: the targets' rows are found first, then the references to them through
+ * (target_id, target_type, param). `_has` likewise from the rare source rows to their targets.
+ */
+function driverColumn(q: Sql, resourceType: string, f: Filter, opts: SearchSqlOptions, name: string): string | undefined {
+  const limit = opts.driverLimit ?? DRIVER_LIMIT;
+  const cap = limit + 1;
+  const capped = (sql: string): string => `ARRAY(SELECT ${name}_s.rid FROM (${sql} LIMIT ${cap}) ${name}_s)`;
+  if (f.kind === 'chain' || f.kind === 'has') {
+    const innerType = f.kind === 'chain' ? f.targets[0]! : f.sourceType;
+    const inner = f.kind === 'chain' ? f.inners[0]! : f.inner;
+    if (f.kind === 'chain' && f.targets.length !== 1) {
+      return undefined;
+    }
+    const innerSql = driverSql(q, innerType, inner, opts);
+    if (innerSql === undefined) {
+      return undefined;
+    }
+    const x = `${name}_x`;
+    const t = `${name}_t`;
+    const step2 =
+      f.kind === 'chain'
+        ? `SELECT ${x}.rid FROM resource ${t} JOIN idx_reference ${x} ON ${x}.target_id = ${t}.id AND ${x}.target_type = ${t}.resource_type
+            WHERE ${t}.rid = ANY(${name}_z.a) AND ${x}.param = ${q.p(opts.paramId(resourceType, f.param.code))}${scoped(q, t, opts)}`
+        : `SELECT DISTINCT ${t}.rid FROM idx_reference ${x} JOIN resource ${name}_src ON ${name}_src.rid = ${x}.rid
+              JOIN resource ${t} ON ${t}.resource_type = ${x}.target_type AND ${t}.id = ${x}.target_id
+            WHERE ${x}.rid = ANY(${name}_z.a) AND ${x}.param = ${q.p(opts.paramId(f.sourceType, f.refParam.code))} AND ${x}.target_type = ${q.p(resourceType)}
+              AND NOT ${t}.deleted${scoped(q, `${name}_src`, opts)}`;
+    return `(SELECT CASE WHEN cardinality(${name}_z.a) <= ${limit} THEN ${capped(step2)} END
+       FROM (SELECT ${capped(innerSql)} AS a) ${name}_z) AS ${name}`;
+  }
+  const d = driverSql(q, resourceType, f, opts);
+  return d === undefined ? undefined : `${capped(d)} AS ${name}`;
 }
 
 /** The access predicate on a joined row, so chains and _has cannot probe hidden data. */
@@ -159,35 +245,35 @@ function paramSql(q: Sql, r: string, resourceType: string, param: SearchParam, m
   const t = q.alias('i');
   if (modifier === 'identifier') {
     const ors = values.map((v) => tokenMatch(q, t, v, undefined, opts));
-    return `EXISTS (SELECT 1 FROM idx_token ${t} WHERE ${t}.rid = ${r}.rid AND ${t}.param = ${q.p(opts.paramId(resourceType, `${param.code}:identifier`))} AND (${ors.join(' OR ')}))`;
+    return q.exists(`SELECT 1 FROM idx_token ${t} WHERE ${t}.rid = ${r}.rid AND ${t}.param = ${q.p(opts.paramId(resourceType, `${param.code}:identifier`))} AND (${ors.join(' OR ')})`);
   }
   const head = `SELECT 1 FROM ${table} ${t} WHERE ${t}.rid = ${r}.rid AND ${t}.param = ${q.p(opts.paramId(resourceType, param.code))}`;
   if (modifier === 'missing') {
-    let present = `EXISTS (${head})`;
+    let present = q.exists(head);
     if (param.type === 'reference') {
       // A reference given only by identifier (no literal reference) is a value too.
       const k = q.alias('i');
-      present = `(${present} OR EXISTS (SELECT 1 FROM idx_token ${k} WHERE ${k}.rid = ${r}.rid AND ${k}.param = ${q.p(opts.paramId(resourceType, `${param.code}:identifier`))}))`;
+      present = `(${present} OR ${q.exists(`SELECT 1 FROM idx_token ${k} WHERE ${k}.rid = ${r}.rid AND ${k}.param = ${q.p(opts.paramId(resourceType, `${param.code}:identifier`))}`)})`;
     }
     return values[0] === 'true' ? `NOT ${present}` : present;
   }
   if (param.type === 'token' && (modifier === 'not' || modifier === 'not-in')) {
     const ors = values.map((v) => valueMatch(q, t, param, modifier === 'not' ? undefined : 'not-in', v, opts));
-    return `NOT EXISTS (${head} AND (${ors.join(' OR ')}))`;
+    return `NOT ${q.exists(`${head} AND (${ors.join(' OR ')})`)}`;
   }
   if (param.type === 'number' || param.type === 'quantity' || param.type === 'date') {
     // ne is "not equal" per value: a resource matches when some value is outside the range.
     const ors = values.map((v) => valueMatch(q, t, param, modifier, v, opts));
-    return `EXISTS (${head} AND (${ors.join(' OR ')}))`;
+    return q.exists(`${head} AND (${ors.join(' OR ')})`);
   }
   const ors = values.map((v) => valueMatch(q, t, param, modifier, v, opts));
-  return `EXISTS (${head} AND (${ors.join(' OR ')}))`;
+  return q.exists(`${head} AND (${ors.join(' OR ')})`);
 }
 
 function compositeSql(q: Sql, r: string, resourceType: string, param: SearchParam, modifier: string | undefined, values: readonly string[], opts: SearchSqlOptions): string {
   if (modifier === 'missing') {
     const t = q.alias('i');
-    const exists = `EXISTS (SELECT 1 FROM idx_token ${t} WHERE ${t}.rid = ${r}.rid AND ${t}.param = ${q.p(opts.paramId(resourceType, `${param.code}#0`))})`;
+    const exists = q.exists(`SELECT 1 FROM idx_token ${t} WHERE ${t}.rid = ${r}.rid AND ${t}.param = ${q.p(opts.paramId(resourceType, `${param.code}#0`))}`);
     return values[0] === 'true' ? `NOT ${exists}` : exists;
   }
   const ors = values.map((v) => {
@@ -203,7 +289,7 @@ function compositeSql(q: Sql, r: string, resourceType: string, param: SearchPara
       const cond = `SELECT 1 FROM ${table} ${a} WHERE ${a}.rid = ${r}.rid AND ${a}.param = ${q.p(opts.paramId(resourceType, compParam.code))}${grp} AND ${valueMatch(q, a, compParam, undefined, parts[i]!, opts)}${inner === '' ? '' : ` AND EXISTS (${inner.replaceAll('GRP.grp', `${a}.grp`)})`}`;
       inner = cond;
     }
-    return `EXISTS (${inner})`;
+    return q.exists(inner);
   });
   return `(${ors.join(' OR ')})`;
 }
@@ -499,8 +585,30 @@ function toRow(f: Row): ResultRow {
  * @returns matches and total
  */
 export async function executeSearch(db: Queryable, req: SearchRequest, opts: SearchSqlOptions): Promise<{ rows: ResultRow[]; total: number | undefined; hasMore: boolean }> {
+  let plan = req.summary !== 'count' && req.count > 0 && req.filters.length > 0 ? await choosePlan(db, req, opts) : undefined;
+  if (plan?.kind === 'scan' && req.sort.length > 0) {
+    // A scan in row order cannot stop early when the page is ordered by something else; a walk
+    // through the sort parameter's index in its order can.
+    const walked = await sortedScan(db, req, opts);
+    if (walked !== undefined) {
+      return { ...walked, total: req.total === 'accurate' ? await countMatches(db, req, opts) : undefined };
+    }
+    plan = undefined;
+  }
   const q = new Sql();
-  const where = whereFor(q, 'r', req.resourceType, req.filters, opts) + scoped(q, 'r', opts);
+  let where: string;
+  if (plan === undefined) {
+    where = whereFor(q, 'r', req.resourceType, req.filters, opts) + scoped(q, 'r', opts);
+  } else {
+    // Both plans test the remaining filters row by row: on at most DRIVER_LIMIT rows, or in row
+    // order until the page is full.
+    q.fence = true;
+    const rest = req.filters.filter((_, i) => plan.kind === 'scan' || i !== plan.filter);
+    where = whereFor(q, 'r', req.resourceType, rest, opts) + scoped(q, 'r', opts);
+    if (plan.kind === 'rows') {
+      where = `r.rid = ANY(${q.p(plan.rids)}::bigint[]) AND ${where}`;
+    }
+  }
   const orderParts: string[] = [];
   for (const s of req.sort) {
     const dir = s.descending ? 'DESC' : 'ASC';
@@ -510,7 +618,7 @@ export async function executeSearch(db: Queryable, req: SearchRequest, opts: Sea
       orderParts.push(`r.last_updated ${dir}`);
     } else if (s.param !== undefined) {
       const table = TABLE[s.param.type]!;
-      const col = { token: 'code', string: 'norm', date: s.descending ? 'hi' : 'lo', number: 'value', quantity: 'value', reference: 'target_id', uri: 'value' }[s.param.type as string] ?? 'code';
+      const col = sortColumn(s.param.type, s.descending);
       const agg = s.descending ? 'max' : 'min';
       orderParts.push(`(SELECT ${agg}(o.${col}) FROM ${table} o WHERE o.rid = r.rid AND o.param = ${q.p(opts.paramId(req.resourceType, s.param.code))}) ${dir} NULLS LAST`);
     }
@@ -527,25 +635,141 @@ export async function executeSearch(db: Queryable, req: SearchRequest, opts: Sea
     );
     hasMore = found.length > req.count;
     rows = found.slice(0, req.count).map(toRow);
-    q.params.length -= 2;
   }
   let total: number | undefined;
   const wantTotal = req.total ?? (req.summary === 'count' ? 'accurate' : undefined);
   if (wantTotal === 'accurate' || (wantTotal === undefined && req.offset === 0 && !hasMore)) {
     if (wantTotal === undefined) {
       total = rows.length;
+    } else if (plan?.kind === 'rows') {
+      // Every match is among the driver's rows: counting them is as cheap as the page was.
+      const c = new Sql();
+      c.fence = true;
+      const rest = req.filters.filter((_, i) => i !== plan.filter);
+      const w = `r.rid = ANY(${c.p(plan.rids)}::bigint[]) AND ${whereFor(c, 'r', req.resourceType, rest, opts)}${scoped(c, 'r', opts)}`;
+      total = await countWhere(db, w, c.params);
     } else {
-      const c = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM resource r WHERE ${where}`, q.params);
-      total = Number(c[0]?.n ?? 0);
+      total = await countMatches(db, req, opts);
     }
   } else if (wantTotal === 'estimate') {
-    const plan = await db.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) SELECT 1 FROM resource r WHERE ${where}`, q.params);
-    total = estimateFromPlan(plan[0]?.['QUERY PLAN']);
+    const e = new Sql();
+    const w = whereFor(e, 'r', req.resourceType, req.filters, opts) + scoped(e, 'r', opts);
+    const explained = await db.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) SELECT 1 FROM resource r WHERE ${w}`, e.params);
+    total = estimateFromPlan(explained[0]?.['QUERY PLAN']);
     if (total !== undefined && total < req.offset + rows.length) {
       total = req.offset + rows.length;
     }
   }
   return { rows, total, hasMore };
+}
+
+/**
+ * Most rows a filter's index may give for the search to start from them (see choosePlan). Above
+ * it the filter is common, and scanning the type in row order finds a page after about
+ * page size x (resources of the type / this many) rows at most.
+ */
+const DRIVER_LIMIT = 1000;
+
+type SearchPlan = { readonly kind: 'rows'; readonly filter: number; readonly rids: readonly string[] } | { readonly kind: 'scan' };
+
+/**
+ * Chooses how to find a page, from what the indexes hold rather than from planner estimates
+ * (the estimates of a table shared by every parameter were off by 10-100x, and picked either
+ * "collect every match, then sort" at scale or a long scan for rare values):
+ * - some filter matches at most DRIVER_LIMIT index rows: start from those rows and test the
+ *   other filters on them (cost bounded by DRIVER_LIMIT, whatever the size of the data);
+ * - every filter is common: scan the type in row order and stop when the page is full (cost
+ *   bounded by how common the filters are, not by how much data there is).
+ * One query reads at most DRIVER_LIMIT + 1 index rows per filter to decide.
+ */
+async function choosePlan(db: Queryable, req: SearchRequest, opts: SearchSqlOptions): Promise<SearchPlan> {
+  const q = new Sql();
+  const cols = req.filters.map((f, i) => driverColumn(q, req.resourceType, f, opts, `d${i}`));
+  if (cols.every((c) => c === undefined)) {
+    return { kind: 'scan' };
+  }
+  const found = await db.query<Record<string, (string | number)[] | null>>(`SELECT ${cols.filter((c) => c !== undefined).join(', ')}`, q.params);
+  let best: { filter: number; rids: string[] } | undefined;
+  cols.forEach((c, i) => {
+    const rids = c === undefined ? null : (found[0]?.[`d${i}`] ?? null);
+    if (rids !== null && rids.length <= (opts.driverLimit ?? DRIVER_LIMIT)) {
+      const unique = [...new Set(rids.map(String))];
+      if (best === undefined || unique.length < best.rids.length) {
+        best = { filter: i, rids: unique };
+      }
+    }
+  });
+  return best === undefined ? { kind: 'scan' } : { kind: 'rows', ...best };
+}
+
+/** The column a sort key orders by, per parameter type, and whether it may walk an index. */
+function sortColumn(type: SearchParam['type'], descending: boolean): string {
+  return { token: 'code', string: 'norm', date: descending ? 'hi' : 'lo', number: 'value', quantity: 'value', reference: 'target_id', uri: 'value' }[type as string] ?? 'code';
+}
+
+/**
+ * A page ordered by one search parameter, found by walking that parameter's index in sort order
+ * and testing the filters row by row, so it stops when the page is full however much matches.
+ * A resource's sort value is its lowest value (highest when descending); the walk keeps only
+ * index rows holding that value. It gives up (undefined, and the caller sorts every match) when
+ * the walk runs out before the page is full (resources without the parameter sort last), or
+ * when one resource holds its sort value twice (it would appear twice).
+ */
+async function sortedScan(db: Queryable, req: SearchRequest, opts: SearchSqlOptions): Promise<{ rows: ResultRow[]; hasMore: boolean } | undefined> {
+  const key = req.sort[0];
+  if (req.sort.length !== 1 || key?.param === undefined || key.param.type === 'reference' || TABLE[key.param.type] === undefined) {
+    return undefined;
+  }
+  const table = TABLE[key.param.type]!;
+  const col = sortColumn(key.param.type, key.descending);
+  const dir = key.descending ? 'DESC' : 'ASC';
+  const q = new Sql();
+  q.fence = true;
+  const param = q.p(opts.paramId(req.resourceType, key.param.code));
+  const where = whereFor(q, 'r', req.resourceType, req.filters, opts) + scoped(q, 'r', opts);
+  const want = req.offset + req.count + 1;
+  const found = await db.query<Row>(
+    `SELECT r.rid::text AS rid, r.resource_type, r.id, r.content, r.compartments
+       FROM ${table} o JOIN resource r ON r.rid = o.rid
+      WHERE o.param = ${param} AND o.${col} = (SELECT ${key.descending ? 'max' : 'min'}(o2.${col}) FROM ${table} o2 WHERE o2.rid = o.rid AND o2.param = o.param)
+        AND ${where}
+      ORDER BY o.${col} ${dir}, o.rid LIMIT ${q.p(want)}`,
+    q.params,
+  );
+  if (found.length < want || new Set(found.map((f) => f.rid)).size !== found.length) {
+    return undefined;
+  }
+  return { rows: found.slice(req.offset, req.offset + req.count).map(toRow), hasMore: true };
+}
+
+async function countWhere(db: Queryable, where: string, params: unknown[]): Promise<number> {
+  const c = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM resource r WHERE ${where}`, params);
+  return Number(c[0]?.n ?? 0);
+}
+
+/**
+ * `_total=accurate` over every match. Without an access scope, and when the filters need only
+ * the row id, the count runs on the index tables alone (distinct rows of the first filter that
+ * can lead, tested against the others) and reads no resource row.
+ */
+async function countMatches(db: Queryable, req: SearchRequest, opts: SearchSqlOptions): Promise<number> {
+  const unscoped = opts.scope === undefined || opts.scope('r', () => 'NULL') === 'true';
+  const lead = req.filters.findIndex((f) => f.kind === 'param' || f.kind === 'chain');
+  const ridOnly = req.filters.every((f) => f.kind === 'param' || f.kind === 'chain' || f.kind === 'text');
+  const q = new Sql();
+  if (unscoped && ridOnly && lead >= 0) {
+    const d = driverSql(q, req.resourceType, req.filters[lead]!, opts);
+    if (d !== undefined) {
+      const rest = req.filters.filter((_, i) => i !== lead).map((f) => filterSql(q, 'r', req.resourceType, f, opts));
+      const c = await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM (SELECT DISTINCT s.rid FROM (${d}) s) r${rest.length === 0 ? '' : ` WHERE ${rest.join(' AND ')}`}`,
+        q.params,
+      );
+      return Number(c[0]?.n ?? 0);
+    }
+  }
+  const w = whereFor(q, 'r', req.resourceType, req.filters, opts) + scoped(q, 'r', opts);
+  return countWhere(db, w, q.params);
 }
 
 function estimateFromPlan(plan: unknown): number | undefined {
@@ -571,16 +795,20 @@ export async function findIncludes(db: Queryable, rids: readonly string[], specs
   const ors = specs.map((s) => {
     const src = `s.resource_type = ${q.p(s.sourceType)}`;
     const param = s.param === undefined ? 'true' : `x.param = ${q.p(opts.paramId(s.sourceType, s.param.code))}`;
-    const target = s.targetType === undefined ? 'true' : `t.resource_type = ${q.p(s.targetType)}`;
+    const target = s.targetType === undefined ? 'true' : `x.target_type = ${q.p(s.targetType)}`;
     return `(${src} AND ${param} AND ${target})`;
   });
   const ridParam = q.p(rids);
   const scope = scoped(q, 't', opts);
+  // The references are found first and looked up one by one through (resource_type, id): joined
+  // in one step, the planner misjudges how few they are and scans every resource instead.
   const rows = await db.query<Row>(
-    `SELECT DISTINCT t.rid::text AS rid, t.resource_type, t.id, t.content, t.compartments
-       FROM idx_reference x JOIN resource s ON s.rid = x.rid
-       JOIN resource t ON t.resource_type = x.target_type AND t.id = x.target_id
-      WHERE x.rid = ANY(${ridParam}::bigint[]) AND x.grp = 0 AND (${ors.join(' OR ')}) AND NOT t.deleted${scope}`,
+    `WITH refs AS MATERIALIZED (
+       SELECT DISTINCT x.target_type, x.target_id FROM idx_reference x JOIN resource s ON s.rid = x.rid
+        WHERE x.rid = ANY(${ridParam}::bigint[]) AND x.grp = 0 AND (${ors.join(' OR ')}))
+     SELECT t.rid::text AS rid, t.resource_type, t.id, t.content, t.compartments
+       FROM refs JOIN resource t ON t.resource_type = refs.target_type AND t.id = refs.target_id
+      WHERE NOT t.deleted${scope}`,
     q.params,
   );
   return rows.map(toRow);
