@@ -98,7 +98,7 @@ export function loadConfig(env: Env): Config {
     maxBodyBytes: intVar(env, 'DSD_MAX_BODY_BYTES', 16 * 1024 * 1024, problems, 1024),
     defaultPageSize: intVar(env, 'DSD_PAGE_SIZE', 20, problems, 1, 1000),
     maxPageSize: intVar(env, 'DSD_MAX_PAGE_SIZE', 1000, problems, 1, 10000),
-    searchDriverLimit: intVar(env, 'DSD_SEARCH_DRIVER_LIMIT', 1000, problems, 1, 100000),
+    searchDriverLimit: intVar(env, 'DSD_SEARCH_DRIVER_LIMIT', 2000, problems, 1, 100000),
     logLevel: env.LOG_LEVEL ?? 'info',
     production: env.NODE_ENV === 'production',
     seedDemo: boolVar(env, 'DSD_SEED_DEMO', env.NODE_ENV !== 'production', problems),

@@ -4,7 +4,7 @@ import type { Definitions } from './definitions.ts';
 import { getDefinitions } from './definitions.ts';
 import { Extractor } from './search/extract.ts';
 import { SearchRegistry } from './search/registry.ts';
-import { setComponentTypeLookup } from './search/search.store.ts';
+import { DRIVER_LIMIT, setComponentTypeLookup } from './search/search.store.ts';
 import { internParams } from './store.ts';
 import type { StatisticsKeeper } from '../../db/maintenance.ts';
 import { createStatisticsKeeper } from '../../db/maintenance.ts';
@@ -76,7 +76,7 @@ export interface FhirPlatformOptions {
   readonly baseUrl: string;
   readonly defaultPageSize: number;
   readonly maxPageSize: number;
-  /** Default 1000. */
+  /** Default DRIVER_LIMIT (2000). */
   readonly searchDriverLimit?: number;
   readonly validator?: ResourceValidator;
   readonly expandValueSet?: ValueSetLookup;
@@ -118,7 +118,7 @@ export async function initFhirPlatform(options: FhirPlatformOptions): Promise<Fh
     baseUrl: options.baseUrl,
     defaultPageSize: options.defaultPageSize,
     maxPageSize: options.maxPageSize,
-    searchDriverLimit: options.searchDriverLimit ?? 1000,
+    searchDriverLimit: options.searchDriverLimit ?? DRIVER_LIMIT,
     paramId(resourceType: string, code: string): number {
       const id = ids.get(`${resourceType}\u0000${code}`);
       if (id === undefined) {

@@ -603,7 +603,7 @@ export async function executeSearch(db: Queryable, req: SearchRequest, opts: Sea
     // Both plans test the remaining filters row by row: on at most DRIVER_LIMIT rows, or in row
     // order until the page is full.
     q.fence = true;
-    const rest = req.filters.filter((_, i) => plan.kind === 'scan' || i !== plan.filter);
+    const rest = req.filters.filter((_, i) => plan.kind === 'scan' || !plan.filters.has(i));
     where = whereFor(q, 'r', req.resourceType, rest, opts) + scoped(q, 'r', opts);
     if (plan.kind === 'rows') {
       where = `r.rid = ANY(${q.p(plan.rids)}::bigint[]) AND ${where}`;
@@ -645,7 +645,7 @@ export async function executeSearch(db: Queryable, req: SearchRequest, opts: Sea
       // Every match is among the driver's rows: counting them is as cheap as the page was.
       const c = new Sql();
       c.fence = true;
-      const rest = req.filters.filter((_, i) => i !== plan.filter);
+      const rest = req.filters.filter((_, i) => !plan.filters.has(i));
       const w = `r.rid = ANY(${c.p(plan.rids)}::bigint[]) AND ${whereFor(c, 'r', req.resourceType, rest, opts)}${scoped(c, 'r', opts)}`;
       total = await countWhere(db, w, c.params);
     } else {
@@ -668,9 +668,10 @@ export async function executeSearch(db: Queryable, req: SearchRequest, opts: Sea
  * it the filter is common, and scanning the type in row order finds a page after about
  * page size x (resources of the type / this many) rows at most.
  */
-const DRIVER_LIMIT = 1000;
+export const DRIVER_LIMIT = 2000;
 
-type SearchPlan = { readonly kind: 'rows'; readonly filter: number; readonly rids: readonly string[] } | { readonly kind: 'scan' };
+/** `rows`: the matches are among `rids`, which satisfy the filters numbered in `filters`. */
+type SearchPlan = { readonly kind: 'rows'; readonly filters: ReadonlySet<number>; readonly rids: readonly string[] } | { readonly kind: 'scan' };
 
 /**
  * Chooses how to find a page, from what the indexes hold rather than from planner estimates
@@ -689,17 +690,20 @@ async function choosePlan(db: Queryable, req: SearchRequest, opts: SearchSqlOpti
     return { kind: 'scan' };
   }
   const found = await db.query<Record<string, (string | number)[] | null>>(`SELECT ${cols.filter((c) => c !== undefined).join(', ')}`, q.params);
-  let best: { filter: number; rids: string[] } | undefined;
+  // Every filter whose rows were all read leads; the candidates are the rows they share.
+  const complete: { filter: number; rids: Set<string> }[] = [];
   cols.forEach((c, i) => {
     const rids = c === undefined ? null : (found[0]?.[`d${i}`] ?? null);
     if (rids !== null && rids.length <= (opts.driverLimit ?? DRIVER_LIMIT)) {
-      const unique = [...new Set(rids.map(String))];
-      if (best === undefined || unique.length < best.rids.length) {
-        best = { filter: i, rids: unique };
-      }
+      complete.push({ filter: i, rids: new Set(rids.map(String)) });
     }
   });
-  return best === undefined ? { kind: 'scan' } : { kind: 'rows', ...best };
+  if (complete.length === 0) {
+    return { kind: 'scan' };
+  }
+  complete.sort((a, b) => a.rids.size - b.rids.size);
+  const shared = [...complete[0]!.rids].filter((rid) => complete.every((c) => c.rids.has(rid)));
+  return { kind: 'rows', filters: new Set(complete.map((c) => c.filter)), rids: shared };
 }
 
 /** The column a sort key orders by, per parameter type, and whether it may walk an index. */
