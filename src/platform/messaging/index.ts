@@ -9,6 +9,6 @@ export { MessageDispatcher, listDeadLetters, readInbox, retryDeadLetter } from '
 export type { HttpResult } from './http-delivery.ts';
 export { allowDeliveryHost, disallowDeliveryHost, registerDeliveryUrl, unregisterDeliveryUrl } from './http-delivery.ts';
 export type { Destination, OrganizationAddress, ParsedMessage } from './message.ts';
-export { ACKNOWLEDGEMENT_EVENT, AckError, MEDCOM_EVENT_SYSTEM, MESSAGE_PROFILES, parseMessage } from './message.ts';
+export { ACKNOWLEDGEMENT_EVENT, AckError, MEDCOM_EVENT_SYSTEM, MESSAGE_GLN_SYSTEM, MESSAGE_PROFILES, parseMessage } from './message.ts';
 export type { InboxRow, OutboxRow } from './messaging.store.ts';
 export { MessagingService, endpointAccepts, inboxOperation, processMessageOperation, registerMessagingSender } from './service.ts';
