@@ -125,7 +125,7 @@ describe('CareCommunication', () => {
     const received = (await inboxBundles(t, HOME_NURSING)).filter((b) => b.id === first.id);
     assert.equal(received.length, 1);
     assert.deepEqual(received[0], first, 'delivered as sent');
-    const files = communicationOf(received[0]!).payload!.filter((p) => p.contentAttachment !== undefined).map((p) => p.contentAttachment!);
+    const files = communicationOf(received[0]).payload!.filter((p) => p.contentAttachment !== undefined).map((p) => p.contentAttachment!);
     assert.deepEqual(files.map((f) => f.contentType), ['application/pdf', 'image/png']);
     assert.ok(Buffer.from(files[0]!.data!, 'base64').equals(attachment), 'the PDF arrives byte for byte');
     assert.ok(Buffer.from(files[1]!.data!, 'base64').equals(image), 'the image arrives byte for byte');
