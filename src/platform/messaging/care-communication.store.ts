@@ -18,6 +18,36 @@ export interface CareCommunicationRow {
   readonly content: string;
 }
 
+type Row = {
+  message_seq: number | string;
+  thread_id: string;
+  header_id: string;
+  sender_org: string;
+  receiver_org: string;
+  activity: string;
+  category: string;
+  topic: string | null;
+  patient_identifier: string | null;
+  sent: Date | string;
+  content: string;
+};
+
+function rowToCareCommunication(r: Row): CareCommunicationRow {
+  return {
+    messageSeq: Number(r.message_seq),
+    threadId: r.thread_id,
+    headerId: r.header_id,
+    senderOrg: r.sender_org,
+    receiverOrg: r.receiver_org,
+    activity: r.activity,
+    category: r.category,
+    topic: r.topic,
+    patientIdentifier: r.patient_identifier,
+    sent: r.sent instanceof Date ? r.sent.toISOString() : r.sent,
+    content: r.content,
+  };
+}
+
 /** What is indexed for an accepted CareCommunication. */
 export type NewCareCommunication = Omit<CareCommunicationRow, 'sent' | 'content'>;
 
@@ -42,19 +72,7 @@ export async function insertCareCommunication(q: Queryable, c: NewCareCommunicat
  * @returns the rows, in the order the messages were accepted
  */
 export async function findCareCommunications(q: Queryable, organizationId: string, threadId: string | undefined): Promise<CareCommunicationRow[]> {
-  const rows = await q.query<{
-    message_seq: number | string;
-    thread_id: string;
-    header_id: string;
-    sender_org: string;
-    receiver_org: string;
-    activity: string;
-    category: string;
-    topic: string | null;
-    patient_identifier: string | null;
-    sent: Date | string;
-    content: string;
-  }>(
+  const rows = await q.query<Row>(
     `SELECT c.message_seq, c.thread_id, c.header_id, c.sender_org, c.receiver_org, c.activity, c.category, c.topic, c.patient_identifier, c.sent, m.content
        FROM care_communication c JOIN message m ON m.seq = c.message_seq
       WHERE ($2::text IS NULL OR c.thread_id = $2)
@@ -63,19 +81,7 @@ export async function findCareCommunications(q: Queryable, organizationId: strin
       ORDER BY c.message_seq`,
     [organizationId, threadId ?? null],
   );
-  return rows.map((r) => ({
-    messageSeq: Number(r.message_seq),
-    threadId: r.thread_id,
-    headerId: r.header_id,
-    senderOrg: r.sender_org,
-    receiverOrg: r.receiver_org,
-    activity: r.activity,
-    category: r.category,
-    topic: r.topic,
-    patientIdentifier: r.patient_identifier,
-    sent: r.sent instanceof Date ? r.sent.toISOString() : r.sent,
-    content: r.content,
-  }));
+  return rows.map(rowToCareCommunication);
 }
 
 /**
@@ -87,46 +93,14 @@ export async function findCareCommunications(q: Queryable, organizationId: strin
  * @returns the row, or undefined when no such message reached the organisation
  */
 export async function findReceivedCareCommunication(q: Queryable, organizationId: string, headerId: string): Promise<CareCommunicationRow | undefined> {
-  const rows = (await findCareCommunicationsByHeader(q, headerId)).filter((r) => r.receiverOrg === organizationId);
-  for (const r of rows) {
-    const delivered = await q.query('SELECT 1 FROM message_inbox WHERE organization_id = $1 AND message_seq = $2', [organizationId, r.messageSeq]);
-    if (delivered.length > 0) {
-      return r;
-    }
-  }
-  return undefined;
-}
-
-async function findCareCommunicationsByHeader(q: Queryable, headerId: string): Promise<CareCommunicationRow[]> {
-  const rows = await q.query<{
-    message_seq: number | string;
-    thread_id: string;
-    header_id: string;
-    sender_org: string;
-    receiver_org: string;
-    activity: string;
-    category: string;
-    topic: string | null;
-    patient_identifier: string | null;
-    sent: Date | string;
-    content: string;
-  }>(
+  const rows = await q.query<Row>(
     `SELECT c.message_seq, c.thread_id, c.header_id, c.sender_org, c.receiver_org, c.activity, c.category, c.topic, c.patient_identifier, c.sent, m.content
-       FROM care_communication c JOIN message m ON m.seq = c.message_seq
-      WHERE c.header_id = $1 ORDER BY c.message_seq`,
-    [headerId],
+       FROM care_communication c
+       JOIN message m ON m.seq = c.message_seq
+       JOIN message_inbox i ON i.message_seq = c.message_seq AND i.organization_id = $1
+      WHERE c.header_id = $2 AND c.receiver_org = $1
+      ORDER BY c.message_seq LIMIT 1`,
+    [organizationId, headerId],
   );
-  return rows.map((r) => ({
-    messageSeq: Number(r.message_seq),
-    threadId: r.thread_id,
-    headerId: r.header_id,
-    senderOrg: r.sender_org,
-    receiverOrg: r.receiver_org,
-    activity: r.activity,
-    category: r.category,
-    topic: r.topic,
-    patientIdentifier: r.patient_identifier,
-    sent: r.sent instanceof Date ? r.sent.toISOString() : r.sent,
-    content: r.content,
-  }));
+  return rows[0] === undefined ? undefined : rowToCareCommunication(rows[0]);
 }
