@@ -250,5 +250,39 @@ describe('CareCommunication', () => {
     assert.deepEqual(await counts(), before);
     const header: MessageHeader = headerOf(reply);
     assert.equal(header.eventCoding?.code, 'care-communication-message');
+
+    // A professional writes as their own unit, about a patient they have a treatment relation
+    // with (an Encounter at the unit), and is the author of the segment.
+    const role = ref.roles.find((r) => r.organization?.reference === `Organization/${HOSPITAL}`)!;
+    const practitioner = ref.practitioners.find((p) => `Practitioner/${p.id!}` === role.practitioner?.reference)!;
+    const newMessage = [
+      param('receiver', { valueReference: { reference: `Organization/${HOME_NURSING}` } }),
+      param('patient', { valueReference: { reference: `Patient/${PATIENT.id!}` } }),
+      param('category', { valueCode: 'discharge' }),
+      param('text', { valueString: 'Patienten udskrives i morgen.' }),
+    ];
+    const asProfessional = (token: string): Promise<TestResponse> =>
+      t.request('POST', `/fhir/Organization/${HOSPITAL}/$care-communication`, { resourceType: 'Parameters', parameter: newMessage }, { authorization: `Bearer ${token}` });
+    const noRelation = await asProfessional(own);
+    assert.ok(noRelation.status === 403 || noRelation.status === 404, `no treatment relation, no message about the patient: ${noRelation.status}`);
+    await putResources(t, [
+      {
+        resourceType: 'Encounter',
+        id: 'cc-encounter',
+        status: 'in-progress',
+        class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'IMP' },
+        subject: { reference: `Patient/${PATIENT.id!}` },
+        serviceProvider: { reference: `Organization/${HOSPITAL}` },
+        period: { start: new Date(Date.now() - 86_400_000).toISOString() },
+      },
+    ]);
+    const written = await asProfessional(own);
+    assert.equal(written.status, 200, written.text.slice(0, 500));
+    const message = out(written, 'message')!.resource as Bundle;
+    await validate(message);
+    const authorRef = communicationOf(message).payload![0]!.extension!.find((e) => e.url.endsWith('medcom-core-practitioner-extension'))!.valueReference!.reference;
+    assert.equal(authorRef, `PractitionerRole/${role.id!}`, 'the professional\'s own PractitionerRole is the author');
+    const bundled = resources(message).find((r) => r.resourceType === 'Practitioner' && r.id === practitioner.id) as { name?: { family?: string }[] } | undefined;
+    assert.equal(bundled?.name?.[0]?.family, practitioner.name?.[0]?.family);
   });
 });
