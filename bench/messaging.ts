@@ -17,7 +17,7 @@ import { loadConfig } from '../src/config/load.ts';
 import type { Database } from '../src/db/index.ts';
 import { IdentifierSystem } from '../src/platform/identifiers/systems.ts';
 import { clientCredentialsToken, generateClientKey, registerBackendClient } from '../src/platform/identity/index.ts';
-import { MessageDispatcher, registerMessagingSender } from '../src/platform/messaging/index.ts';
+import { MESSAGE_GLN_SYSTEM, MessageDispatcher, registerMessagingSender } from '../src/platform/messaging/index.ts';
 import { referenceData } from '../src/platform/registers/index.ts';
 import { buildApp } from '../src/server/app.ts';
 import { loadValidator } from '../src/server/validator.ts';
@@ -84,7 +84,7 @@ try {
   const template = JSON.parse(readFileSync(TEMPLATE, 'utf8')) as Bundle;
   const addressOf = (id: string): { system: string; value: string }[] => {
     const o = orgs.get(id)!;
-    return [IdentifierSystem.gln, IdentifierSystem.sor].map((system) => ({ system, value: o.identifier!.find((i) => i.system === system)!.value! }));
+    return [IdentifierSystem.gln, IdentifierSystem.sor].map((system) => ({ system: system === IdentifierSystem.gln ? MESSAGE_GLN_SYSTEM : system, value: o.identifier!.find((i) => i.system === system)!.value! }));
   };
   const message = (i: number): Bundle => {
     const b = structuredClone(template);

@@ -26,6 +26,7 @@ import type { FhirRequest, FhirResponse, OperationHandler, RestOptions } from '.
 import { handleRequest } from '../platform/fhir/rest.ts';
 import { initIdentity } from '../platform/identity/index.ts';
 import { MessageDispatcher, MessagingService, inboxOperation, processMessageOperation } from '../platform/messaging/index.ts';
+import { CareCommunicationService, careCommunicationOperation, careCommunicationThreadsOperation } from '../platform/messaging/index.ts';
 import { mountIdentity } from './identity.ts';
 import { mountWeb } from './web.ts';
 import type { AccessPolicyOptions } from '../platform/access/policy.ts';
@@ -70,6 +71,7 @@ export async function buildApp(config: Config, db: Database, deps: AppDeps = {})
   const identity = await initIdentity({ db, config, repo });
   const access = new FhirAccess(policy, identity, audit);
   const messaging = new MessagingService(repo);
+  const careCommunication = new CareCommunicationService(messaging, repo);
   const dispatcher = deps.messagingDispatcher === true ? new MessageDispatcher(db) : undefined;
 
   // Patient $everything
@@ -77,6 +79,7 @@ export async function buildApp(config: Config, db: Database, deps: AppDeps = {})
   // $reindex (system and type level)
   // $process-message (system level, MedCom messaging)
   // Organization $inbox (MedCom messages delivered to an organisation)
+  // Organization $care-communication and $care-communication-threads (CareCommunication threads)
   const operationList: [OperationDefinition, OperationHandler][] = [
     [everything.operation, everything.patientEverythingHandler],
     [validate.operation, validate.validateHandler],
@@ -84,6 +87,8 @@ export async function buildApp(config: Config, db: Database, deps: AppDeps = {})
     [breakGlassOperation, access.breakGlassHandler()],
     [processMessageOperation, messaging.handler()],
     [inboxOperation, messaging.inboxHandler()],
+    [careCommunicationOperation, careCommunication.handler()],
+    [careCommunicationThreadsOperation, careCommunication.threadsHandler()],
   ];
   const operations = new Map(operationList.map(([d, h]) => [`$${d.code ?? ''}`, h]));
   let capabilityCache: string | undefined;

@@ -3,7 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import type { Bundle, Endpoint, MessageHeader, Organization, Resource } from '@medplum/fhirtypes';
 import { clientCredentialsToken } from '../../src/platform/identity/index.ts';
 import { IdentifierSystem } from '../../src/platform/identifiers/systems.ts';
-import { MEDCOM_EVENT_SYSTEM, readInbox, registerMessagingSender } from '../../src/platform/messaging/index.ts';
+import { MEDCOM_EVENT_SYSTEM, MESSAGE_GLN_SYSTEM, readInbox, registerMessagingSender } from '../../src/platform/messaging/index.ts';
 import { referenceData } from '../../src/platform/registers/index.ts';
 import { TOKEN_URL, injectFetch, registerTestBackendClient } from '../auth-support.ts';
 import type { TestApp, TestResponse } from '../support.ts';
@@ -187,7 +187,7 @@ export function bundledOrganization(b: Bundle, reference: string): Organization 
 export function readdress(b: Bundle, reference: string, to: { sor: string; gln: string }): void {
   const o = bundledOrganization(b, reference);
   o.identifier = [
-    { system: IdentifierSystem.gln, value: to.gln },
+    { system: MESSAGE_GLN_SYSTEM, value: to.gln },
     { system: IdentifierSystem.sor, value: to.sor },
   ];
 }

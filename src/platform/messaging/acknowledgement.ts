@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Bundle, Endpoint, MessageHeader, Organization, Provenance } from '@medplum/fhirtypes';
 import { IdentifierSystem } from '../identifiers/systems.ts';
-import { ACKNOWLEDGEMENT_EVENT, DESTINATION_USE_URL, MEDCOM_EVENT_SYSTEM, MESSAGE_PROFILES } from './message.ts';
+import { ACKNOWLEDGEMENT_EVENT, DESTINATION_USE_URL, MEDCOM_EVENT_SYSTEM, MESSAGE_GLN_SYSTEM, MESSAGE_PROFILES } from './message.ts';
 import type { ParsedMessage } from './message.ts';
 
 /**
@@ -35,8 +35,16 @@ function escapeXml(text: string): string {
   return text.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c] ?? c);
 }
 
-function bundledOrganization(o: Organization & { id: string }): Organization {
-  const keep = (o.identifier ?? []).filter((i) => i.system === IdentifierSystem.sor || i.system === IdentifierSystem.gln);
+/**
+ * A platform Organization as a MedCom message carries it: its SOR code, and its GLN in the
+ * message's GLN system ({@link MESSAGE_GLN_SYSTEM}).
+ * @param o - the platform's Organization
+ * @returns the bundled copy
+ */
+export function bundledOrganization(o: Organization & { id: string }): Organization {
+  const keep = (o.identifier ?? [])
+    .filter((i) => i.system === IdentifierSystem.sor || i.system === IdentifierSystem.gln || i.system === MESSAGE_GLN_SYSTEM)
+    .map((i) => (i.system === IdentifierSystem.gln ? { ...i, system: MESSAGE_GLN_SYSTEM } : i));
   return { resourceType: 'Organization', id: o.id, meta: { profile: [ORGANIZATION_PROFILE] }, identifier: keep, ...(o.name === undefined ? {} : { name: o.name }) };
 }
 

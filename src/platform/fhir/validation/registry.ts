@@ -10,8 +10,8 @@ import { dirname, join } from 'node:path';
 import type { Resource, SearchParameter, StructureDefinition } from '@medplum/fhirtypes';
 import { InvariantEngine } from './invariants.ts';
 import type { CrossCheck } from './invariants.ts';
-import { compareVersions, readPackageResources } from './packages.ts';
-import type { PackageResource } from './packages.ts';
+import { compareVersions, readPackageManifest, readPackageResources } from './packages.ts';
+import type { PackageInfo, PackageResource } from './packages.ts';
 import { compileStructure } from './schema.ts';
 import type { CompiledStructure, ElementNode } from './schema.ts';
 import { Terminology } from './terminology.ts';
@@ -44,9 +44,28 @@ async function readBundle(file: string): Promise<PackageResource[]> {
   return out;
 }
 
-function stripVersion(url: string): string {
+function splitVersion(url: string): [string, string | undefined] {
   const bar = url.indexOf('|');
-  return bar < 0 ? url : url.slice(0, bar);
+  return bar < 0 ? [url, undefined] : [url.slice(0, bar), url.slice(bar + 1)];
+}
+
+/**
+ * One loaded FHIR package and the profiles (and extension definitions) it defines. A profile of a
+ * package resolves the canonical URLs it references in this package first, then in the packages it
+ * depends on, at the versions it declares (breadth first), and only then among the newest
+ * versions loaded. That is dependency-scoped resolution: CareCommunication 5.0.4 references the
+ * unversioned MedCom core profiles and means those of medcom.fhir.dk.core 3.0.1, its dependency,
+ * even when 4.0.0 is loaded too.
+ * See: https://hl7.org/fhir/packages.html#2.1.10.4 (dependencies) and
+ * https://hl7.org/fhir/R4/references.html#canonical (canonical|version).
+ */
+interface PackageScope {
+  readonly info: PackageInfo;
+  /** Whether this is the newest version of its id loaded (its profiles answer unversioned URLs). */
+  readonly newest: boolean;
+  readonly profiles: Map<string, StructureDefinition>;
+  /** This package, then its dependencies, breadth first (computed on first use). */
+  order?: readonly PackageScope[];
 }
 
 function isStructureDefinition(r: PackageResource): r is PackageResource & StructureDefinition {
@@ -61,7 +80,13 @@ export class Registry {
   private readonly base = new Map<string, CompiledStructure>();
   /** Constraint StructureDefinitions (profiles and extension definitions) by canonical URL. */
   private readonly profileDefs = new Map<string, StructureDefinition>();
-  private readonly compiledProfiles = new Map<string, CompiledStructure | null>();
+  private readonly compiledProfiles = new WeakMap<StructureDefinition, CompiledStructure | null>();
+  /** Every loaded package by `id#version`, and the newest of each id by id. */
+  private readonly packagesByKey = new Map<string, PackageScope>();
+  private readonly newestPackages = new Map<string, PackageScope>();
+  /** The package a definition came from (definitions of the base specification and run-time additions have none). */
+  private readonly definitionPackage = new WeakMap<StructureDefinition, PackageScope>();
+  private readonly structurePackage = new WeakMap<CompiledStructure, PackageScope>();
   /** Invariant keys defined by the base specification (evaluated by the base pass, so profile passes skip them). */
   readonly baseConstraintKeys = new Set<string>();
   private readonly baseElementCache = new Map<string, ElementNode | null>();
@@ -109,12 +134,36 @@ export class Registry {
     for (const r of [...valueSets, ...v3, ...v2]) {
       registry.addTerminologyResource(r);
     }
-    for (const pkg of packages) {
+    // Every version of a package id is kept for dependency-scoped resolution; only the newest
+    // answers unversioned URLs and supplies search parameters and terminology (value sets and code
+    // systems are resolved by URL alone).
+    const infos = packageDirs.map((d, i) => readPackageManifest(d) ?? { id: `#${i}`, version: '0.0.0', dir: d, dependencies: {} });
+    const newestVersion = new Map<string, string>();
+    for (const info of infos) {
+      const v = newestVersion.get(info.id);
+      if (v === undefined || compareVersions(info.version, v) > 0) {
+        newestVersion.set(info.id, info.version);
+      }
+    }
+    packages.forEach((pkg, i) => {
+      const info = infos[i]!;
+      const newest = newestVersion.get(info.id) === info.version;
+      const scope: PackageScope = { info, newest, profiles: new Map() };
+      registry.packagesByKey.set(`${info.id}#${info.version}`, scope);
+      if (newest) {
+        registry.newestPackages.set(info.id, scope);
+      }
       for (const r of pkg) {
         if (isStructureDefinition(r)) {
           if (r.derivation === 'constraint') {
-            registry.addProfileDefinition(r);
+            scope.profiles.set(r.url, r);
+            registry.definitionPackage.set(r, scope);
+            if (newest) {
+              registry.addProfileDefinition(r);
+            }
           }
+        } else if (!newest) {
+          continue;
         } else if (r.resourceType === 'SearchParameter') {
           searchParameters.push(r as unknown as SearchParameter);
         } else if (r.resourceType === 'ValueSet') {
@@ -125,7 +174,7 @@ export class Registry {
           registry.addTerminologyResource(r);
         }
       }
-    }
+    });
     return registry;
   }
 
@@ -163,7 +212,6 @@ export class Registry {
       return;
     }
     this.profileDefs.set(sd.url, sd);
-    this.compiledProfiles.delete(sd.url);
   }
 
   /**
@@ -183,34 +231,108 @@ export class Registry {
   }
 
   /**
-   * @param url - canonical URL (an `|version` suffix is ignored).
-   * @returns whether a profile or extension definition with that URL is loaded.
+   * @param url - canonical URL, optionally with `|version`.
+   * @returns whether a profile or extension definition with that URL (and version) is loaded.
    */
   hasProfile(url: string): boolean {
-    return this.profileDefs.has(stripVersion(url));
+    return this.definition(url, undefined) !== undefined;
   }
 
   /**
-   * @param url - canonical URL of a profile or extension definition (an `|version` suffix is ignored).
+   * Resolves a canonical URL to a compiled profile or extension definition.
+   * - `url|version`: the definition of that version (its `version`, or the version of the package
+   *   it came from), when loaded; otherwise as if unversioned.
+   * - in the context of a definition from a package: that package's own definition, else the one
+   *   of its dependencies at the versions the package declares (see {@link PackageScope});
+   * - otherwise, or when the context does not know the URL: the newest version loaded.
+   * @param url - canonical URL of a profile or extension definition.
+   * @param context - the structure that references the URL (its package decides the versions), if any.
    * @returns the compiled profile, or undefined when it is not loaded or cannot be compiled.
    */
-  profile(url: string): CompiledStructure | undefined {
-    const key = stripVersion(url);
-    const cached = this.compiledProfiles.get(key);
+  profile(url: string, context?: CompiledStructure): CompiledStructure | undefined {
+    const sd = this.definition(url, context === undefined ? undefined : this.structurePackage.get(context));
+    if (!sd) {
+      return undefined;
+    }
+    const cached = this.compiledProfiles.get(sd);
     if (cached !== undefined) {
       return cached ?? undefined;
     }
-    const sd = this.profileDefs.get(key);
     let compiled: CompiledStructure | null = null;
-    if (sd) {
-      try {
-        compiled = compileStructure(sd);
-      } catch {
-        compiled = null; // no snapshot: cannot be used
+    try {
+      compiled = compileStructure(sd);
+    } catch {
+      compiled = null; // no snapshot: cannot be used
+    }
+    this.compiledProfiles.set(sd, compiled);
+    const pkg = this.definitionPackage.get(sd);
+    if (compiled && pkg) {
+      this.structurePackage.set(compiled, pkg);
+    }
+    return compiled ?? undefined;
+  }
+
+  /**
+   * @param structure - a compiled profile.
+   * @returns `id#version` of the package it came from, or undefined (base specification, run-time addition).
+   */
+  packageOf(structure: CompiledStructure): string | undefined {
+    const info = this.structurePackage.get(structure)?.info;
+    return info ? `${info.id}#${info.version}` : undefined;
+  }
+
+  private definition(url: string, scope: PackageScope | undefined): StructureDefinition | undefined {
+    const [key, version] = splitVersion(url);
+    if (version !== undefined) {
+      const exact = this.versionedDefinition(key, version);
+      if (exact) {
+        return exact;
       }
     }
-    this.compiledProfiles.set(key, compiled);
-    return compiled ?? undefined;
+    if (scope) {
+      for (const pkg of this.resolutionOrder(scope)) {
+        const sd = pkg.profiles.get(key);
+        if (sd) {
+          return sd;
+        }
+      }
+    }
+    return this.profileDefs.get(key);
+  }
+
+  private versionedDefinition(url: string, version: string): StructureDefinition | undefined {
+    const global = this.profileDefs.get(url);
+    if (global?.version === version) {
+      return global;
+    }
+    for (const pkg of this.packagesByKey.values()) {
+      const sd = pkg.profiles.get(url);
+      if (sd && (sd.version === version || (sd.version === undefined && pkg.info.version === version))) {
+        return sd;
+      }
+    }
+    return undefined;
+  }
+
+  /** A package, then its dependencies at their declared versions (the newest loaded where that version is not), breadth first. */
+  private resolutionOrder(scope: PackageScope): readonly PackageScope[] {
+    if (scope.order) {
+      return scope.order;
+    }
+    const order: PackageScope[] = [scope];
+    const seen = new Set<PackageScope>(order);
+    for (let i = 0; i < order.length; i++) {
+      const deps = order[i]!.info.dependencies;
+      for (const id of Object.keys(deps)) {
+        const dep = this.packagesByKey.get(`${id}#${deps[id]!}`) ?? this.newestPackages.get(id);
+        if (dep && !seen.has(dep)) {
+          seen.add(dep);
+          order.push(dep);
+        }
+      }
+    }
+    scope.order = order;
+    return order;
   }
 
   /**

@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import { createValidator, loadPackageDirs } from './index.ts';
 import type { Validator } from './index.ts';
+import { compareVersions } from './packages.ts';
 import { Registry } from './registry.ts';
 import { validateWithRegistry } from './validator.ts';
 
@@ -100,6 +101,12 @@ function copy<T>(v: T): T {
 
 let validator: Validator;
 let packageDirs: string[] = [];
+
+/** The folder of the newest loaded version of a package (older versions are loaded too, as dependencies). */
+function newestDir(id: string): string | undefined {
+  const versions = packageDirs.filter((d) => basename(dirname(d)).startsWith(`${id}#`));
+  return versions.sort((a, b) => compareVersions(basename(dirname(a)).slice(id.length + 1), basename(dirname(b)).slice(id.length + 1))).at(-1);
+}
 
 before(async () => {
   packageDirs = HAVE_PACKAGES ? loadPackageDirs(PACKAGES_ROOT) : [];
@@ -344,20 +351,50 @@ describe('targeted checks (base R4)', () => {
 
 describe('Danish profiles', { skip: HAVE_PACKAGES ? false : `${PACKAGES_ROOT} not present` }, () => {
   const dkCoreDir = (): string => {
-    const dir = packageDirs.find((d) => basename(dirname(d)).startsWith('hl7.fhir.dk.core#'));
+    const dir = newestDir('hl7.fhir.dk.core');
     assert.ok(dir, 'DK-core is among the loaded packages');
     return dir;
   };
   const dkPatient = (): Record<string, unknown> => copy(readJson(join(dkCoreDir(), 'Patient-else.json')) as Record<string, unknown>);
 
-  it('loadPackageDirs keeps the highest version of each package and puts dependencies first', () => {
+  it('loadPackageDirs loads the highest version of each package and the versions packages depend on, dependencies first', () => {
     const names = packageDirs.map((d) => basename(dirname(d)));
-    assert.equal(names.filter((n) => n.startsWith('hl7.fhir.dk.core#')).length, 1);
     assert.ok(names.includes('hl7.fhir.dk.core#3.8.0'), names.join(', '));
     assert.ok(names.includes('medcom.fhir.dk.core#4.0.0'), names.join(', '));
-    assert.ok(names.indexOf('hl7.fhir.dk.core#3.8.0') < names.indexOf('medcom.fhir.dk.core#4.0.0'));
+    assert.ok(names.includes('medcom.fhir.dk.core#3.0.1'), 'CareCommunication 5.0.4 and Messaging 4.0.1 depend on it');
+    assert.ok(names.includes('hl7.fhir.dk.core#3.4.0'), 'MedCom core 3.0.1 depends on it');
+    assert.ok(names.indexOf('hl7.fhir.dk.core#3.5.0') < names.indexOf('medcom.fhir.dk.core#4.0.0'));
     assert.ok(names.indexOf('medcom.fhir.dk.terminology#2.0.1') < names.indexOf('medcom.fhir.dk.core#4.0.0'));
+    assert.ok(names.indexOf('medcom.fhir.dk.core#3.0.1') < names.indexOf('medcom.fhir.dk.messaging#4.0.1'));
     assert.ok(names.indexOf('medcom.fhir.dk.messaging#4.0.1') < names.indexOf('medcom.fhir.dk.carecommunication#5.0.4'));
+    assert.equal(new Set(names).size, names.length, 'each package version once');
+  });
+
+  it('a profile resolves what it references with the versions its package depends on', () => {
+    const ccDir = newestDir('medcom.fhir.dk.carecommunication');
+    assert.ok(ccDir);
+    const bundle = readJson(join(ccDir, 'Bundle-0d5b3c18-fab6-4d93-9d88-c9c8abf1f18c.json')) as Resource & { entry: { resource: Resource & { text?: unknown } }[] };
+    // The whole message: its entries claim unversioned MedCom core profiles, read as medcom.fhir.dk.core#3.0.1.
+    assertValid(validator.validate(bundle));
+    const patient = bundle.entry.map((e) => e.resource).find((r) => r.resourceType === 'Patient')!;
+    assert.equal(patient.text, undefined);
+    const corePatient = 'http://medcomfhir.dk/ig/core/StructureDefinition/medcom-core-patient';
+    assert.deepEqual(patient.meta?.profile, [corePatient]);
+    // Alone, the unversioned URL means the newest loaded (4.0.0), which makes the narrative mandatory.
+    assert.ok(errors(validator.validate(patient)).some((i) => i.expression?.[0] === 'Patient.text'), 'MedCom core 4.0.0 wants a narrative');
+    // canonical|version picks the version asked for.
+    assertValid(validator.validate({ ...patient, meta: { profile: [`${corePatient}|3.0.1`] } }));
+    assert.ok(errors(validator.validate({ ...patient, meta: { profile: [`${corePatient}|4.0.0`] } })).some((i) => i.expression?.[0] === 'Patient.text'));
+    // DK-core 3.4.0, a dependency of the message's packages, fixes the GLN system as https://.
+    const httpGln = copy(bundle);
+    for (const e of httpGln.entry) {
+      for (const i of (e.resource as Resource & { identifier?: { system?: string }[] }).identifier ?? []) {
+        if (i.system === 'https://www.gs1.org/gln') {
+          i.system = 'http://www.gs1.org/gln';
+        }
+      }
+    }
+    assert.ok(errors(validator.validate(httpGln)).some((i) => /slice 'EAN-ID'/.test(i.diagnostics ?? '')));
   });
 
   it('exposes the SearchParameters, ValueSets and CodeSystems of the packages', () => {
@@ -515,12 +552,8 @@ describe('MedCom and FUT examples', { skip: HAVE_PACKAGES ? false : `${PACKAGES_
       reason: 'MedCom profiles require a narrative (text 1..1); the SUSHI build of these examples generates none (the IG Publisher would)',
     },
     {
-      pattern: /slice 'EAN-ID'/,
-      reason: "the examples write the GLN system as https://www.gs1.org/gln; DK-core's GLN identifier fixes http://www.gs1.org/gln, so the required EAN-ID slice stays empty",
-    },
-    {
       pattern: /requires at least 1 value\(s\) for 'organization'/,
-      reason: 'MedCom core 4.0.0 (loaded) makes PractitionerRole.organization 1..1; the CareCommunication examples follow MedCom core 3.0.1, where it is optional',
+      reason: 'a standalone CareCommunication PractitionerRole example claims the unversioned MedCom core profile, which alone means the newest loaded (4.0.0, organization 1..1); inside its message it is read as MedCom core 3.0.1, its package\'s dependency, where it is optional',
     },
     {
       pattern: /medcom-careCommunication-[789]/,
@@ -636,7 +669,7 @@ describe('robustness', () => {
 });
 
 describe('loadPackageDirs', () => {
-  it('orders by dependencies and keeps the highest version (numeric, release above pre-release)', () => {
+  it('orders by dependencies, keeps the highest version (numeric, release above pre-release) and the versions depended on', () => {
     const root = mkdtempSync(join(tmpdir(), 'fhir-packages-'));
     try {
       const pkg = (id: string, version: string, deps: Record<string, string> = {}): void => {
@@ -651,7 +684,8 @@ describe('loadPackageDirs', () => {
       pkg('m.middle', '1.0.0', { 'z.base': '1.10.0' });
       pkg('a.user2', '1.0.0', { 'm.middle': '1.0.0' });
       const dirs = loadPackageDirs(root).map((d) => basename(dirname(d)));
-      assert.deepEqual(dirs, ['z.base#1.10.0', 'a.user#2.0.0', 'm.middle#1.0.0', 'a.user2#1.0.0']);
+      // z.base 1.2.0 is loaded for a.user, which depends on it; the ballot nobody depends on is not.
+      assert.deepEqual(dirs, ['z.base#1.2.0', 'a.user#2.0.0', 'z.base#1.10.0', 'm.middle#1.0.0', 'a.user2#1.0.0']);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
@@ -666,7 +700,7 @@ describe('performance', () => {
       ['Patient-example.json', r4Example('Patient-example.json')],
     ];
     if (HAVE_PACKAGES) {
-      const dir = packageDirs.find((d) => basename(dirname(d)).startsWith('hl7.fhir.dk.core#'));
+      const dir = newestDir('hl7.fhir.dk.core');
       if (dir) {
         samples.push(['DK-core Observation-ElseHeartRate.json', readJson(join(dir, 'Observation-ElseHeartRate.json')) as Resource]);
         samples.push(['DK-core Patient-else.json', readJson(join(dir, 'Patient-else.json')) as Resource]);

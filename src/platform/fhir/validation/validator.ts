@@ -220,9 +220,17 @@ const relevantCache = new WeakMap<ElementNode, readonly ElementNode[]>();
 class Run {
   readonly issues: OperationOutcomeIssue[] = [];
   private readonly registry: Registry;
+  /**
+   * The profile the validated resource claims (its first loaded meta.profile or extra profile). Its
+   * package decides which versions the URLs found in the data mean: the profiles nested resources
+   * claim (Bundle entries) and the extensions used. A message claiming CareCommunication 5.0.4
+   * reads the MedCom core profiles its entries claim as those of its dependency, core 3.0.1.
+   */
+  private readonly context: CompiledStructure | undefined;
 
-  constructor(registry: Registry) {
+  constructor(registry: Registry, context?: CompiledStructure) {
     this.registry = registry;
+    this.context = context;
   }
 
   issue(severity: OperationOutcomeIssue['severity'], code: IssueCode, path: string, message: string): void {
@@ -255,12 +263,12 @@ class Run {
     this.walkObject(value, structure.root, resourcePath, env, true);
     this.checkConstraints(structure.root.constraints, resourceType, value, resourcePath, env, undefined, resourceType);
     if (applyMetaProfiles) {
-      this.applyMetaProfiles(value, resourcePath, env, []);
+      this.applyMetaProfiles(value, resourcePath, env, [], this.context);
     }
   }
 
-  /** Applies the profiles listed in meta.profile (plus extra ones) to a resource. */
-  applyMetaProfiles(resource: JsonObject, path: string, env: InvariantEnv, extra: readonly string[]): void {
+  /** Applies the profiles listed in meta.profile (plus extra ones) to a resource; `context` decides what unversioned URLs mean. */
+  applyMetaProfiles(resource: JsonObject, path: string, env: InvariantEnv, extra: readonly string[], context: CompiledStructure | undefined): void {
     const meta = resource['meta'];
     const claimed = isObject(meta) && Array.isArray(meta['profile']) ? meta['profile'] : [];
     if (claimed.length === 0 && extra.length === 0) {
@@ -269,20 +277,20 @@ class Run {
     const seen = new Set<string>();
     for (const p of claimed) {
       if (typeof p === 'string') {
-        this.applyNamedProfile(resource, p, false, seen, path, env);
+        this.applyNamedProfile(resource, p, false, seen, path, env, context);
       }
     }
     for (const p of extra) {
-      this.applyNamedProfile(resource, p, true, seen, path, env);
+      this.applyNamedProfile(resource, p, true, seen, path, env, context);
     }
   }
 
-  private applyNamedProfile(resource: JsonObject, url: string, explicit: boolean, seen: Set<string>, path: string, env: InvariantEnv): void {
+  private applyNamedProfile(resource: JsonObject, url: string, explicit: boolean, seen: Set<string>, path: string, env: InvariantEnv, context: CompiledStructure | undefined): void {
     const key = stripVersion(url);
-    if (seen.has(key)) {
+    if (seen.has(url)) {
       return;
     }
-    seen.add(key);
+    seen.add(url);
     if (key.startsWith(HL7_SD) && this.registry.isResourceType(key.slice(HL7_SD.length))) {
       // A base resource definition: the resource is checked against its own base definition anyway.
       const claimedType = key.slice(HL7_SD.length);
@@ -291,7 +299,7 @@ class Run {
       }
       return;
     }
-    const profile = this.registry.profile(key);
+    const profile = this.registry.profile(url, context);
     if (!profile) {
       if (explicit) {
         this.issue('error', 'not-found', path, `Profile ${url} is not known to this server, so the resource cannot be validated against it`);
@@ -524,7 +532,7 @@ class Run {
     // Type profiles in the base definitions (SimpleQuantity, MoneyQuantity).
     for (const t of node.types) {
       if (t.code === type && t.profiles.length > 0) {
-        this.applyTypeProfiles(value, type, t.profiles, path, env);
+        this.applyTypeProfiles(value, type, t.profiles, path, env, node.structure);
       }
     }
   }
@@ -545,7 +553,7 @@ class Run {
     }
     const url = ext['url'];
     if (typeof url === 'string') {
-      const definition = this.registry.profile(url);
+      const definition = this.registry.profile(url, this.context);
       if (definition?.type === 'Extension') {
         this.applyProfile(ext, definition, path, env);
       } else if (/\.modifierExtension\[\d+\]$/.test(path)) {
@@ -684,19 +692,19 @@ class Run {
   }
 
   /** A resource in a profiled element (e.g. a Bundle entry slice): it must conform to one of the profiles. */
-  private applyResourceProfiles(value: JsonObject, profiles: readonly string[], path: string, env: InvariantEnv): void {
-    const loaded = profiles.map((p) => this.registry.profile(p)).filter((p): p is CompiledStructure => p !== undefined);
+  private applyResourceProfiles(value: JsonObject, profiles: readonly string[], path: string, env: InvariantEnv, from: CompiledStructure): void {
+    const loaded = profiles.map((p) => this.registry.profile(p, from)).filter((p): p is CompiledStructure => p !== undefined);
     const resourceType = value['resourceType'];
     if (loaded.length > 0 && !loaded.some((p) => p.type === resourceType)) {
       this.issue('error', 'structure', path, `A ${String(resourceType)} is not allowed here: the profile expects ${loaded.map((p) => `${p.type} (${p.url})`).join(' or ')}`);
       return;
     }
-    this.applyTypeProfiles(value, typeof resourceType === 'string' ? resourceType : '', profiles, path, env);
+    this.applyTypeProfiles(value, typeof resourceType === 'string' ? resourceType : '', profiles, path, env, from);
   }
 
   /** Conformance to one of several type profiles (e.g. an Identifier slice typed by a CPR identifier profile). */
-  private applyTypeProfiles(value: JsonObject, type: string, profiles: readonly string[], path: string, env: InvariantEnv): void {
-    const loaded = profiles.map((p) => this.registry.profile(p)).filter((p): p is CompiledStructure => p !== undefined && p.type === type);
+  private applyTypeProfiles(value: JsonObject, type: string, profiles: readonly string[], path: string, env: InvariantEnv, from: CompiledStructure): void {
+    const loaded = profiles.map((p) => this.registry.profile(p, from)).filter((p): p is CompiledStructure => p !== undefined && p.type === type);
     if (loaded.length === 0) {
       return;
     }
@@ -706,7 +714,7 @@ class Run {
     }
     let firstFailure: OperationOutcomeIssue[] | undefined;
     for (const p of loaded) {
-      const trial = new Run(this.registry);
+      const trial = new Run(this.registry, this.context);
       trial.applyProfile(value, p, path, env);
       const failed = trial.issues.some((i) => i.severity === 'error');
       if (!failed) {
@@ -888,9 +896,9 @@ class Run {
       for (const t of node.types) {
         if (t.code === v.type && t.profiles.length > 0) {
           if (v.type === 'Resource' || this.registry.isResourceType(v.type)) {
-            this.applyResourceProfiles(value, t.profiles, v.path, resourceEnv(value, env, false));
+            this.applyResourceProfiles(value, t.profiles, v.path, resourceEnv(value, env, false), node.structure);
           } else {
-            this.applyTypeProfiles(value, v.type, t.profiles, v.path, env);
+            this.applyTypeProfiles(value, v.type, t.profiles, v.path, env, node.structure);
           }
         }
       }
@@ -927,7 +935,7 @@ class Run {
     const allowed = new Set<string>();
     for (const t of node.types) {
       for (const tp of t.targetProfiles) {
-        const type = tp.startsWith(HL7_SD) && this.registry.isResourceType(tp.slice(HL7_SD.length)) ? tp.slice(HL7_SD.length) : this.registry.profile(tp)?.type;
+        const type = tp.startsWith(HL7_SD) && this.registry.isResourceType(tp.slice(HL7_SD.length)) ? tp.slice(HL7_SD.length) : this.registry.profile(tp, node.structure)?.type;
         if (type === undefined) {
           return; // an unknown target profile: cannot tell
         }
@@ -986,7 +994,7 @@ class Run {
           const ext = this.childOf(n, 'extension');
           const matching = ext?.slicing?.slices.filter((s) => this.sliceExtensionUrl(s) === step.arg) ?? [];
           next.push(...matching);
-          const definition = this.registry.profile(step.arg);
+          const definition = this.registry.profile(step.arg, slice.structure);
           if (matching.length === 0 && definition) {
             next.push(definition.root);
           }
@@ -1024,7 +1032,7 @@ class Run {
     }
     for (const t of node.types) {
       for (const p of t.profiles) {
-        const profile = this.registry.profile(p);
+        const profile = this.registry.profile(p, node.structure);
         const child = profile?.root.children.get(name);
         if (child) {
           return child;
@@ -1142,11 +1150,11 @@ class Run {
         return data.some((x) =>
           isObject(x.value) &&
           profiles.some((p) => {
-            const profile = this.registry.profile(p);
+            const profile = this.registry.profile(p, slice.structure);
             if (!profile) {
               return false;
             }
-            const trial = new Run(this.registry);
+            const trial = new Run(this.registry, this.context);
             trial.applyProfile(x.value as JsonObject, profile, '', resourceEnv(x.value, undefined, false));
             return !trial.issues.some((i) => i.severity === 'error');
           }),
@@ -1184,12 +1192,25 @@ function dedupe(issues: OperationOutcomeIssue[]): OperationOutcomeIssue[] {
  * @returns the issues found.
  */
 export function validateWithRegistry(registry: Registry, resource: unknown, extraProfiles: readonly string[]): OperationOutcomeIssue[] {
-  const run = new Run(registry);
+  const run = new Run(registry, rootContext(registry, resource, extraProfiles));
   run.validateResource(resource, '', undefined, false, false);
   if (isObject(resource) && typeof resource['resourceType'] === 'string' && registry.baseType(resource['resourceType'])?.kind === 'resource') {
-    run.applyMetaProfiles(resource, resource['resourceType'], resourceEnv(resource, undefined, false), extraProfiles);
+    run.applyMetaProfiles(resource, resource['resourceType'], resourceEnv(resource, undefined, false), extraProfiles, undefined);
   }
   return dedupe(run.issues);
+}
+
+/** The first loaded profile a resource claims or is asked to conform to: the context of its validation (see Run.context). */
+function rootContext(registry: Registry, resource: unknown, extraProfiles: readonly string[]): CompiledStructure | undefined {
+  const meta = isObject(resource) ? resource['meta'] : undefined;
+  const claimed: readonly unknown[] = isObject(meta) && Array.isArray(meta['profile']) ? meta['profile'] : [];
+  for (const p of [...claimed, ...extraProfiles]) {
+    const profile = typeof p === 'string' ? registry.profile(p) : undefined;
+    if (profile) {
+      return profile;
+    }
+  }
+  return undefined;
 }
 
 let conformanceDepth = 0;
