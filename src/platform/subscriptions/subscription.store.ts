@@ -132,9 +132,9 @@ export async function insertNotifications(q: Queryable, rows: readonly NewNotifi
   }
   await q.query(
     `INSERT INTO subscription_outbox (subscription_id, channel, resource_type, resource_id, version_id, payload)
-     SELECT r.subscription_id, r.channel, r.resource_type, r.resource_id, r.version_id, r.payload
-       FROM jsonb_to_recordset($1::text::jsonb) WITH ORDINALITY AS r(subscription_id text, channel text, resource_type text, resource_id text, version_id integer, payload text, n bigint)
-      ORDER BY n`,
+     SELECT e.v->>'subscription_id', e.v->>'channel', e.v->>'resource_type', e.v->>'resource_id', (e.v->>'version_id')::integer, e.v->>'payload'
+       FROM jsonb_array_elements($1::text::jsonb) WITH ORDINALITY AS e(v, n)
+      ORDER BY e.n`,
     [JSON.stringify(rows.map((r) => ({ subscription_id: r.subscriptionId, channel: r.channel, resource_type: r.resourceType, resource_id: r.resourceId, version_id: r.versionId, payload: r.payload })))],
   );
 }
