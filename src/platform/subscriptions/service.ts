@@ -189,8 +189,8 @@ export class SubscriptionService {
    */
   async bind(socket: NotificationSocket, subscriptionId: string, principal: Principal): Promise<void> {
     const s = await findSubscription(this.repo.platform.db, subscriptionId);
-    const owner = s?.ownerClaims === null || s === undefined ? undefined : (JSON.parse(s.ownerClaims) as AccessTokenClaims).client_id;
-    if (s === undefined || owner !== principal.claims.client_id) {
+    const owner = s?.ownerClaims === null || s === undefined ? undefined : (JSON.parse(s.ownerClaims) as AccessTokenClaims);
+    if (s === undefined || owner === undefined || owner.client_id !== principal.claims.client_id || owner.sub !== principal.claims.sub) {
       throw new OperationOutcomeError(notFound(`Subscription/${subscriptionId} findes ikke`));
     }
     if (s.channel !== 'websocket') {
