@@ -69,7 +69,15 @@ export async function mountSubscriptions(app: FastifyInstance, repo: FhirReposit
     },
     wsHandler: (socket, req) => {
       const principal = principals.get(req);
-      const peer: NotificationSocket = { send: (text) => socket.send(text) };
+      const peer: NotificationSocket = {
+        send: (text) => {
+          // A closing connection takes no ping: the notification stays in the outbox.
+          if (socket.readyState !== socket.OPEN) {
+            throw new Error('the connection is closing');
+          }
+          socket.send(text);
+        },
+      };
       socket.on('message', (data: Buffer) => {
         const text = data.toString('utf8').trim();
         const m = /^bind\s+([A-Za-z0-9\-.]{1,64})$/.exec(text);

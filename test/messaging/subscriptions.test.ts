@@ -345,7 +345,9 @@ describe('FHIR Subscriptions', () => {
     await sleep(50);
     assert.deepEqual(client.messages, []);
     client.ws.close();
-    await sleep(50);
+    for (let i = 0; i < 200 && subscriptionsOf(t.app).boundSubscriptions().includes(id); i++) {
+      await sleep(10);
+    }
     // Unbound again: kept, not lost.
     await create(observation(p, '2571-8'));
     assert.equal((await dispatcher.drain()).claimed, 0);
