@@ -120,6 +120,12 @@ const SERVER_LIMITS: Readonly<Record<string, KnownRejection>> = {
     ['disclosure', 'error', 'login', 'logout', 'media', 'pixQuery', 'rest', 'search'].map((n) => [`AuditEvent-example-${n}.json`, AUDIT_ONLY]),
   ),
   'AuditEvent-example.json': AUDIT_ONLY,
+  ...Object.fromEntries(
+    ['Subscription-example.json', 'Subscription-example-error.json'].map((f) => [
+      f,
+      { reason: 'biliwatch.com er ikke på listen over tilladte modtagere', why: 'a rest-hook endpoint must be on the operators\' allow-list of delivery hosts (docs/subscriptions.md)' },
+    ]),
+  ),
 };
 
 /** Minimal content that makes a stub of these types valid (required elements of R4). */

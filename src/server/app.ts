@@ -34,6 +34,9 @@ import { AccessPolicy } from '../platform/access/policy.ts';
 import { AuditLog } from '../platform/audit/service.ts';
 import type { RequestFacts } from '../platform/access/guard.ts';
 import { FhirAccess, auditEventCapability, breakGlassOperation, describeInteraction } from './access.ts';
+// FHIR Subscriptions (docs/subscriptions.md)
+import { WEBSOCKET_PATH, describeSubscriptions } from '../platform/subscriptions/index.ts';
+import { mountSubscriptions } from './subscriptions.ts';
 
 /** Optional parts the caller can supply (tests and the CLI share one validator). */
 export interface AppDeps {
@@ -94,7 +97,10 @@ export async function buildApp(config: Config, db: Database, deps: AppDeps = {})
   let capabilityCache: string | undefined;
   const rest: RestOptions = {
     operations,
-    capabilities: () => (capabilityCache ??= JSON.stringify(buildCapabilityStatement(platform, operationList.map(([d]) => d), { AuditEvent: auditEventCapability }))),
+    capabilities: () =>
+      (capabilityCache ??= JSON.stringify(
+        describeSubscriptions(buildCapabilityStatement(platform, operationList.map(([d]) => d), { AuditEvent: auditEventCapability }), `${config.baseUrl.replace(/^http/, 'ws')}/fhir/${WEBSOCKET_PATH}`),
+      )),
   };
 
   const app = Fastify({
@@ -190,6 +196,9 @@ export async function buildApp(config: Config, db: Database, deps: AppDeps = {})
   app.get('/healthz', (_req, reply) => {
     void reply.send({ status: 'ok', database: db.dialect });
   });
+
+  // FHIR Subscriptions: after-write hook, dispatcher (with the MedCom one), websocket channel.
+  await mountSubscriptions(app, repo, policy, access, deps.messagingDispatcher === true);
 
   // Identity service (OAuth 2.0 / OpenID Connect / SMART App Launch), see docs/identity.md.
   await mountIdentity(app, identity);

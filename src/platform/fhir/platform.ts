@@ -1,5 +1,6 @@
 import type { OperationOutcomeIssue, Resource, SearchParameter, StructureDefinition } from '@medplum/fhirtypes';
 import type { Database, Queryable } from '../../db/index.ts';
+import type { AccessGuard } from './access.ts';
 import type { Definitions } from './definitions.ts';
 import { getDefinitions } from './definitions.ts';
 import { Extractor } from './search/extract.ts';
@@ -37,8 +38,10 @@ export interface ResourceChange {
  * changes in the order they were made. Whatever it writes with `tx` commits or rolls back with
  * the data; throwing (an OperationOutcomeError for the caller's fault) rolls the write back.
  * Other modules (messaging, subscriptions) register hooks; this layer knows nothing of them.
+ * `writer` is the guard of the caller who made the changes (undefined for the platform's own,
+ * unrestricted writes), for hooks that act on the writer's behalf.
  */
-export type WriteHook = (tx: Queryable, changes: readonly ResourceChange[]) => Promise<void>;
+export type WriteHook = (tx: Queryable, changes: readonly ResourceChange[], writer?: AccessGuard) => Promise<void>;
 
 /** Expands value sets for :in/:not-in and required bindings. */
 export type ValueSetLookup = (url: string) => { system: string; code: string }[] | undefined;

@@ -596,7 +596,7 @@ export class FhirRepository {
       return;
     }
     for (const hook of this.platform.writeHooks) {
-      await hook(tx, changes);
+      await hook(tx, changes, this.access);
     }
   }
 

@@ -93,6 +93,18 @@ export async function unregisterDeliveryUrl(db: Queryable, organizationId: strin
 }
 
 /**
+ * Whether deliveries may go to a host now (the allow-list is read at every delivery, so taking a
+ * host off the list stops them at once). FHIR Subscriptions share this list.
+ * @param q - connection or transaction
+ * @param url - the delivery URL
+ * @returns the host name, and whether it is on the list
+ */
+export async function checkDeliveryHost(q: Queryable, url: string): Promise<{ host: string; allowed: boolean }> {
+  const { host } = parseDeliveryUrl(url);
+  return { host, allowed: await findDeliveryHost(q, host) };
+}
+
+/**
  * POSTs a message Bundle. Redirects are not followed (they could lead off the allow-list).
  * @param url - the delivery URL
  * @param content - the message's exact JSON text
@@ -100,12 +112,25 @@ export async function unregisterDeliveryUrl(db: Queryable, organizationId: strin
  * @returns what it came to
  */
 export async function postMessage(url: string, content: string, timeoutMs: number): Promise<HttpResult> {
+  return postDelivery(url, content, timeoutMs);
+}
+
+/**
+ * POSTs a delivery (a message, a Subscription notification). Redirects are not followed (they
+ * could lead off the allow-list).
+ * @param url - the delivery URL
+ * @param content - the JSON text sent as application/fhir+json; undefined sends no body
+ * @param timeoutMs - the whole request's time limit
+ * @param headers - further request headers (a Subscription's channel.header)
+ * @returns what it came to
+ */
+export async function postDelivery(url: string, content: string | undefined, timeoutMs: number, headers: Readonly<Record<string, string>> = {}): Promise<HttpResult> {
   let res: Response;
   try {
     res = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/fhir+json', accept: 'application/fhir+json' },
-      body: content,
+      headers: { ...headers, ...(content === undefined ? {} : { 'content-type': 'application/fhir+json' }), accept: 'application/fhir+json' },
+      ...(content === undefined ? {} : { body: content }),
       redirect: 'manual',
       signal: AbortSignal.timeout(timeoutMs),
     });

@@ -9,7 +9,7 @@ export { CARE_COMMUNICATION_CATEGORIES, CareCommunicationService, careCommunicat
 export type { Claim, DispatchResult, DispatcherOptions } from './dispatcher.ts';
 export { MessageDispatcher, listDeadLetters, readInbox, retryDeadLetter } from './dispatcher.ts';
 export type { HttpResult } from './http-delivery.ts';
-export { allowDeliveryHost, disallowDeliveryHost, registerDeliveryUrl, unregisterDeliveryUrl } from './http-delivery.ts';
+export { allowDeliveryHost, checkDeliveryHost, disallowDeliveryHost, postDelivery, registerDeliveryUrl, unregisterDeliveryUrl } from './http-delivery.ts';
 export type { Destination, OrganizationAddress, ParsedMessage } from './message.ts';
 export { ACKNOWLEDGEMENT_EVENT, AckError, MEDCOM_EVENT_SYSTEM, MESSAGE_GLN_SYSTEM, MESSAGE_PROFILES, parseMessage } from './message.ts';
 export type { InboxRow, OutboxRow } from './messaging.store.ts';

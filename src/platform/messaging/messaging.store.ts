@@ -1,10 +1,15 @@
 import type { Queryable } from '../../db/index.ts';
+import type { OutboxTable } from '../outbox/outbox.store.ts';
+import { claimRuns, failRow, finishRow, releaseRows, renewRow, retryDeadRow } from '../outbox/outbox.store.ts';
 
 /**
  * The only SQL of the messaging hub (tables in migration 0007_messaging.sql). Every function
  * takes the connection or transaction to run on as its first argument: on PGlite there is one
  * connection, so work inside a transaction must use that transaction's handle.
  */
+
+/** The outbox: one queue per receiving organisation (leases and claims in outbox/outbox.store.ts). */
+const MESSAGE_OUTBOX: OutboxTable = { table: 'message_outbox', queue: 'receiver_org' };
 
 /** A stored message as the hub needs it for de-duplication and delivery. */
 export interface MessageRow {
@@ -179,41 +184,15 @@ export async function insertOutbox(q: Queryable, messageSeq: number, rows: reado
  * @returns the claimed rows, in outbox order
  */
 export async function claimDeliveries(q: Queryable, token: string, receivers: number, runLength: number, leaseMs: number): Promise<ClaimedDelivery[]> {
-  const rows = await q.query<{ id: number | string; message_seq: number | string; receiver_org: string; endpoint_id: string | null; role: string; attempts: number }>(
-    `WITH heads AS (
-       SELECT DISTINCT ON (receiver_org) id FROM message_outbox WHERE status = 'pending' ORDER BY receiver_org, id
-     ), locked AS (
-       SELECT o.id, o.receiver_org FROM message_outbox o JOIN heads h ON h.id = o.id
-       WHERE o.status = 'pending' AND o.next_attempt_at <= now() AND (o.claimed_until IS NULL OR o.claimed_until < now())
-       ORDER BY o.id LIMIT $1
-       FOR UPDATE OF o SKIP LOCKED
-     ), runs AS (
-       SELECT id FROM locked
-       UNION ALL
-       SELECT r.id FROM locked l CROSS JOIN LATERAL (
-         SELECT x.id FROM (
-           SELECT n.id, bool_and(n.next_attempt_at <= now() AND (n.claimed_until IS NULL OR n.claimed_until < now())) OVER (ORDER BY n.id) AS clear
-             FROM (SELECT m.id, m.next_attempt_at, m.claimed_until FROM message_outbox m
-                    WHERE m.receiver_org = l.receiver_org AND m.status = 'pending' AND m.id > l.id ORDER BY m.id LIMIT $2) n
-         ) x WHERE x.clear
-       ) r
-     )
-     UPDATE message_outbox o
-        SET claimed_by = $3, claimed_until = now() + $4::double precision * interval '1 millisecond', attempts = o.attempts + 1
-       FROM runs WHERE o.id = runs.id AND o.status = 'pending'
-     RETURNING o.id, o.message_seq, o.receiver_org, o.endpoint_id, o.role, o.attempts`,
-    [receivers, Math.max(0, runLength - 1), token, leaseMs],
-  );
-  return rows
-    .map((r) => ({
-      id: Number(r.id),
-      messageSeq: Number(r.message_seq),
-      receiverOrg: r.receiver_org,
-      endpointId: r.endpoint_id,
-      role: r.role === 'cc' ? ('cc' as const) : ('primary' as const),
-      attempts: Number(r.attempts),
-    }))
-    .sort((a, b) => a.id - b.id);
+  const rows = await claimRuns<{ id: number | string; message_seq: number | string; receiver_org: string; endpoint_id: string | null; role: string; attempts: number }>(q, MESSAGE_OUTBOX, token, receivers, runLength, leaseMs);
+  return rows.map((r) => ({
+    id: Number(r.id),
+    messageSeq: Number(r.message_seq),
+    receiverOrg: r.receiver_org,
+    endpointId: r.endpoint_id,
+    role: r.role === 'cc' ? ('cc' as const) : ('primary' as const),
+    attempts: Number(r.attempts),
+  }));
 }
 
 /**
@@ -224,14 +203,7 @@ export async function claimDeliveries(q: Queryable, token: string, receivers: nu
  * @param token - the claim token
  */
 export async function releaseDeliveries(q: Queryable, ids: readonly number[], token: string): Promise<void> {
-  if (ids.length === 0) {
-    return;
-  }
-  await q.query(
-    `UPDATE message_outbox SET claimed_by = NULL, claimed_until = NULL, attempts = greatest(attempts - 1, 0)
-      WHERE id = ANY($1::bigint[]) AND claimed_by = $2 AND status = 'pending'`,
-    [ids, token],
-  );
+  await releaseRows(q, MESSAGE_OUTBOX, ids, token);
 }
 
 /**
@@ -243,12 +215,7 @@ export async function releaseDeliveries(q: Queryable, ids: readonly number[], to
  * @returns true when this claim finished it
  */
 export async function finishDelivery(q: Queryable, id: number, token: string): Promise<boolean> {
-  const rows = await q.query(
-    `UPDATE message_outbox SET status = 'delivered', finished = now(), claimed_until = NULL, last_error = NULL
-      WHERE id = $1 AND claimed_by = $2 AND status = 'pending' RETURNING id`,
-    [id, token],
-  );
-  return rows.length > 0;
+  return finishRow(q, MESSAGE_OUTBOX, id, token);
 }
 
 /**
@@ -262,14 +229,7 @@ export async function finishDelivery(q: Queryable, id: number, token: string): P
  * @returns true when this claim still held the row
  */
 export async function failDelivery(q: Queryable, id: number, token: string, error: string, delayMs: number, dead: boolean): Promise<boolean> {
-  const rows = await q.query(
-    `UPDATE message_outbox
-        SET status = CASE WHEN $5 THEN 'dead' ELSE 'pending' END, last_error = $3, claimed_until = NULL,
-            next_attempt_at = now() + $4::double precision * interval '1 millisecond', finished = CASE WHEN $5 THEN now() END
-      WHERE id = $1 AND claimed_by = $2 AND status = 'pending' RETURNING id`,
-    [id, token, error, delayMs, dead],
-  );
-  return rows.length > 0;
+  return failRow(q, MESSAGE_OUTBOX, id, token, error, delayMs, dead);
 }
 
 /**
@@ -339,12 +299,7 @@ export async function findOutbox(q: Queryable, status: OutboxRow['status'], limi
  * @returns true when it was a dead letter
  */
 export async function updateDeadLetterForRetry(q: Queryable, id: number): Promise<boolean> {
-  const rows = await q.query(
-    `UPDATE message_outbox SET status = 'pending', attempts = 0, next_attempt_at = now(), claimed_by = NULL, claimed_until = NULL, finished = NULL
-      WHERE id = $1 AND status = 'dead' RETURNING id`,
-    [id],
-  );
-  return rows.length > 0;
+  return retryDeadRow(q, MESSAGE_OUTBOX, id);
 }
 
 /**
@@ -450,10 +405,5 @@ export async function findDeliveryUrl(q: Queryable, organizationId: string): Pro
  * @returns true when the claim still held the row
  */
 export async function renewLease(q: Queryable, id: number, token: string, leaseMs: number): Promise<boolean> {
-  const rows = await q.query(
-    `UPDATE message_outbox SET claimed_until = now() + $3::double precision * interval '1 millisecond'
-      WHERE id = $1 AND claimed_by = $2 AND status = 'pending' RETURNING id`,
-    [id, token, leaseMs],
-  );
-  return rows.length > 0;
+  return renewRow(q, MESSAGE_OUTBOX, id, token, leaseMs);
 }
