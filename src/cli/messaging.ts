@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Database } from '../db/index.ts';
 import { allowDeliveryHost, listDeadLetters, registerDeliveryUrl, registerMessagingSender, retryDeadLetter } from '../platform/messaging/index.ts';
+import { listUnroutableNotifications } from '../platform/messaging/index.ts';
 
 /** Where a command writes. */
 export interface CommandOutput {
@@ -17,7 +18,8 @@ export const MESSAGING_USAGE = `dsd messaging — operator commands for MedCom m
   dsd messaging url --organization ORG --url URL
                        deliver messages for Organization/ORG by HTTP POST to URL (its host must be allowed)
   dsd messaging dead-letters
-                       list dead letters with the reason of their last attempt
+                       list dead letters with the reason of their last attempt, and the
+                       HospitalNotifications of Encounter changes that could not be addressed
   dsd messaging retry --id N
                        send dead letter N again (its attempts start over)
 `;
@@ -61,12 +63,17 @@ export async function messagingCommand(argv: readonly string[], db: Database, ou
         return 0;
       case 'dead-letters': {
         const rows = await listDeadLetters(db);
-        if (rows.length === 0) {
+        // Workflow events: notifications without a receiver (docs/messaging.md, "Workflow events").
+        const unroutable = await listUnroutableNotifications(db);
+        if (rows.length === 0 && unroutable.length === 0) {
           out.stdout('No dead letters.\n');
           return 0;
         }
         for (const r of rows) {
           out.stdout(`${r.id}\t${r.eventCode}\t${r.senderOrg} -> ${r.receiverOrg}\tattempts ${r.attempts}\t${r.lastError ?? ''}\n`);
+        }
+        for (const u of unroutable) {
+          out.stdout(`notification ${u.id}\t${u.activity}\t${u.senderOrg} -> ?\t${u.encounter}\t${u.reason}\n`);
         }
         return 0;
       }

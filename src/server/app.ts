@@ -26,6 +26,7 @@ import type { FhirRequest, FhirResponse, OperationHandler, RestOptions } from '.
 import { handleRequest } from '../platform/fhir/rest.ts';
 import { initIdentity } from '../platform/identity/index.ts';
 import { MessageDispatcher, MessagingService, inboxOperation, processMessageOperation } from '../platform/messaging/index.ts';
+import { registerWorkflowEvents } from '../platform/messaging/index.ts';
 import { mountIdentity } from './identity.ts';
 import { mountWeb } from './web.ts';
 import type { AccessPolicyOptions } from '../platform/access/policy.ts';
@@ -64,6 +65,8 @@ export async function buildApp(config: Config, db: Database, deps: AppDeps = {})
     deps.platform ??
     (await initFhirPlatform({ db, baseUrl: `${config.baseUrl}/fhir`, defaultPageSize: config.defaultPageSize, maxPageSize: config.maxPageSize, validator: deps.validator }));
   const repo = new FhirRepository(platform);
+  // Workflow events: Encounter changes send the HospitalNotification (docs/messaging.md).
+  registerWorkflowEvents(platform);
   const policy = await AccessPolicy.init(platform, deps.accessOptions);
   const audit = new AuditLog(db);
   audit.startRetentionJob();

@@ -35,7 +35,11 @@ function escapeXml(text: string): string {
   return text.replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c] ?? c);
 }
 
-function bundledOrganization(o: Organization & { id: string }): Organization {
+/**
+ * @param o - a platform organisation
+ * @returns it as MedCom bundles an organisation in a message (SOR code, GLN, name)
+ */
+export function bundledOrganization(o: Organization & { id: string }): Organization {
   const keep = (o.identifier ?? []).filter((i) => i.system === IdentifierSystem.sor || i.system === IdentifierSystem.gln);
   return { resourceType: 'Organization', id: o.id, meta: { profile: [ORGANIZATION_PROFILE] }, identifier: keep, ...(o.name === undefined ? {} : { name: o.name }) };
 }

@@ -12,3 +12,5 @@ export type { Destination, OrganizationAddress, ParsedMessage } from './message.
 export { ACKNOWLEDGEMENT_EVENT, AckError, MEDCOM_EVENT_SYSTEM, MESSAGE_PROFILES, parseMessage } from './message.ts';
 export type { InboxRow, OutboxRow } from './messaging.store.ts';
 export { MessagingService, endpointAccepts, inboxOperation, processMessageOperation, registerMessagingSender } from './service.ts';
+export type { NotificationInput, Transition, UnroutableNotification } from './workflow-events.ts';
+export { HOSPITAL_NOTIFICATION_EVENT, NotificationActivity, buildHospitalNotification, listUnroutableNotifications, municipalityCode, notificationFor, registerWorkflowEvents, resendWorkflowNotification } from './workflow-events.ts';
