@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import type { Database } from '../db/index.ts';
 import { allowDeliveryHost, listDeadLetters, registerDeliveryUrl, registerMessagingSender, retryDeadLetter } from '../platform/messaging/index.ts';
-import { listUnroutableNotifications } from '../platform/messaging/index.ts';
+import { listUnroutableNotifications, resendWorkflowNotification } from '../platform/messaging/index.ts';
+import type { FhirPlatform } from '../platform/fhir/platform.ts';
 
 /** Where a command writes. */
 export interface CommandOutput {
@@ -22,6 +23,9 @@ export const MESSAGING_USAGE = `dsd messaging — operator commands for MedCom m
                        HospitalNotifications of Encounter changes that could not be addressed
   dsd messaging retry --id N
                        send dead letter N again (its attempts start over)
+  dsd messaging resend --notification N
+                       send HospitalNotification N (listed by dead-letters) now that its
+                       citizen's municipality or receiving unit is known
 `;
 
 /**
@@ -29,14 +33,16 @@ export const MESSAGING_USAGE = `dsd messaging — operator commands for MedCom m
  * @param argv - the arguments after `messaging`
  * @param db - the platform database
  * @param out - output
+ * @param deps - what some commands need beyond the database
+ * @param deps.platform - the FHIR platform with the MedCom validator (resend builds and validates a message)
  * @returns the exit code
  */
-export async function messagingCommand(argv: readonly string[], db: Database, out: CommandOutput): Promise<number> {
+export async function messagingCommand(argv: readonly string[], db: Database, out: CommandOutput, deps: { platform?: () => Promise<FhirPlatform> } = {}): Promise<number> {
   const [sub, ...rest] = argv;
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { client: { type: 'string' }, organization: { type: 'string' }, url: { type: 'string' }, id: { type: 'string' } },
+    options: { client: { type: 'string' }, organization: { type: 'string' }, url: { type: 'string' }, id: { type: 'string' }, notification: { type: 'string' } },
   });
   try {
     switch (sub) {
@@ -87,6 +93,15 @@ export async function messagingCommand(argv: readonly string[], db: Database, ou
           return 2;
         }
         out.stdout(`Dead letter ${id} will be sent again.\n`);
+        return 0;
+      }
+      case 'resend': {
+        const id = Number(values.notification);
+        if (!Number.isInteger(id) || id < 1 || deps.platform === undefined) {
+          break;
+        }
+        const receiver = await resendWorkflowNotification(await deps.platform(), id);
+        out.stdout(`HospitalNotification ${id} is queued to Organization/${receiver}.\n`);
         return 0;
       }
       default:

@@ -309,7 +309,10 @@ describe('workflow events', () => {
     const current = (await call('GET', `/fhir/Patient/${patient}`)).body as unknown as Patient;
     current.address![0]!.extension = [{ url: 'http://hl7.dk/fhir/core/StructureDefinition/dk-core-municipalityCodes', valueCodeableConcept: { coding: [{ system: 'http://hl7.dk/fhir/core/CodeSystem/dk-core-municipality-codes', code: AARHUS }] } }];
     assert.equal((await call('PUT', `/fhir/Patient/${patient}`, current)).status, 200);
-    assert.equal(await resendWorkflowNotification(platform, waiting[0]!.id), AARHUS_UNIT);
+    let resent = '';
+    const code = await messagingCommand(['resend', '--notification', String(waiting[0]!.id)], tdb.db, { stdout: (s) => (resent += s), stderr: (s) => (resent += s) }, { platform: () => Promise.resolve(platform) });
+    assert.equal(code, 0, resent);
+    assert.match(resent, new RegExp(`Organization/${AARHUS_UNIT}`));
     assert.equal((await listUnroutableNotifications(tdb.db)).filter((u) => u.patient === `Patient/${patient}`).length, 0);
     const sent = await notificationsOf(waiting[0]!.encounter.split('/')[1]!);
     assert.deepEqual(sent.map((n) => [n.activity, n.receiver]), [['admit-inpatient', AARHUS_UNIT]]);
