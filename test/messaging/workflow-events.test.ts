@@ -294,8 +294,16 @@ describe('workflow events', () => {
   it('a citizen without a municipality code: the Encounter is stored, the notification waits as a dead letter, and is sent once the address is fixed', async () => {
     const patient = await citizen(undefined, 'Udenkommune');
     const before = await counts();
-    const res = await call('POST', '/fhir/Encounter', encounter(patient, 'in-progress'));
-    assert.equal(res.status, 201, JSON.stringify(res.body));
+    const res = await app.inject({
+      method: 'POST',
+      url: '/fhir/Encounter',
+      payload: JSON.stringify(encounter(patient, 'in-progress')),
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json', prefer: 'return=OperationOutcome' },
+    });
+    assert.equal(res.statusCode, 201, res.body);
+    // The writer is told: the Encounter is stored, its notification waits for the operators.
+    const warning = (JSON.parse(res.body) as OperationOutcome).issue.find((i) => i.severity === 'warning');
+    assert.match(warning?.details?.text ?? '', /er gemt, men sygehusadvisen \(admit-inpatient\) kan ikke sendes til borgerens kommune: .*kommunekode.*dead-letters/);
     assert.deepEqual(await counts(), { ...before, notifications: before.notifications + 1, encounters: before.encounters + 1 }, 'no message can be addressed');
     const waiting = (await listUnroutableNotifications(tdb.db)).filter((u) => u.patient === `Patient/${patient}`);
     assert.equal(waiting.length, 1);

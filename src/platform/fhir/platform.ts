@@ -36,9 +36,13 @@ export interface ResourceChange {
  * Called inside the write transaction, after the versions are stored and before commit, with the
  * changes in the order they were made. Whatever it writes with `tx` commits or rolls back with
  * the data; throwing (an OperationOutcomeError for the caller's fault) rolls the write back.
+ * It may return warnings for the writer (severity `warning`): a single write's answer carries
+ * them when the client asks for `Prefer: return=OperationOutcome`.
  * Other modules (messaging, subscriptions) register hooks; this layer knows nothing of them.
  */
-export type WriteHook = (tx: Queryable, changes: readonly ResourceChange[]) => Promise<void>;
+// A hook with nothing to say returns nothing (void), so hooks written before warnings existed still fit.
+// eslint-disable-next-line @typescript-eslint/no-invalid-void-type
+export type WriteHook = (tx: Queryable, changes: readonly ResourceChange[]) => Promise<void | readonly OperationOutcomeIssue[]>;
 
 /** Expands value sets for :in/:not-in and required bindings. */
 export type ValueSetLookup = (url: string) => { system: string; code: string }[] | undefined;

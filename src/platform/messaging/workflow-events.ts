@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Address, Bundle, BundleEntry, Encounter, Endpoint, Extension, MessageHeader, Organization, Patient, Period, Provenance, Resource } from '@medplum/fhirtypes';
+import type { Address, Bundle, BundleEntry, Encounter, Endpoint, Extension, MessageHeader, OperationOutcomeIssue, Organization, Patient, Period, Provenance, Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '../../db/index.ts';
 import { IdentifierSystem } from '../identifiers/systems.ts';
 import { OperationOutcomeError, invalid } from '../fhir/outcome.ts';
@@ -206,7 +206,7 @@ export async function resendWorkflowNotification(platform: FhirPlatform, id: num
     }
     const version = JSON.parse((await repo.vread('Encounter', row.encounterId, String(row.encounterVersion), tx)).content) as Encounter;
     const sent = await events.send(tx, row.activity as NotificationActivity, version, row.encounterVersion, { resend: row });
-    return sent;
+    return 'receiver' in sent ? sent.receiver : '';
   });
 }
 
@@ -218,7 +218,9 @@ class WorkflowEvents {
     this.repo = repo;
   }
 
-  async onChanges(tx: Queryable, changes: readonly ResourceChange[]): Promise<void> {
+  /** @returns a warning for each notification that could not be addressed (the write is kept) */
+  async onChanges(tx: Queryable, changes: readonly ResourceChange[]): Promise<OperationOutcomeIssue[]> {
+    const warnings: OperationOutcomeIssue[] = [];
     for (const c of changes) {
       // Bulk loads of past data (reference data, the synthetic population) notify no one.
       if (c.resourceType !== 'Encounter' || c.trusted) {
@@ -239,15 +241,32 @@ class WorkflowEvents {
       }
       // A deleted Encounter is notified as entered in error, from its last version.
       const encounter = after ?? { ...before!, status: 'entered-in-error' };
-      await this.send(tx, transition.activity, encounter, c.versionId, { sent });
+      const result = await this.send(tx, transition.activity, encounter, c.versionId, { sent });
+      if ('unroutable' in result) {
+        warnings.push({
+          severity: 'warning',
+          code: 'incomplete',
+          details: {
+            text: `Encounter/${c.id} er gemt, men sygehusadvisen (${transition.activity}) kan ikke sendes til borgerens kommune: ${result.reason}. Den venter hos driften (dsd messaging dead-letters, notification ${result.unroutable}) og sendes, når fejlen er rettet.`,
+          },
+          expression: ['Encounter.subject'],
+        });
+      }
     }
+    return warnings;
   }
 
   /**
    * Builds, validates, stores and queues one notification, or records it as unroutable.
-   * @returns the receiving organisation's id ('' when unroutable)
+   * @returns the receiving organisation's id, or the unroutable row's id and reason
    */
-  async send(tx: Queryable, activity: NotificationActivity, encounter: Encounter, version: number, context: { sent?: WorkflowNotificationRow[]; resend?: WorkflowNotificationRow }): Promise<string> {
+  async send(
+    tx: Queryable,
+    activity: NotificationActivity,
+    encounter: Encounter,
+    version: number,
+    context: { sent?: WorkflowNotificationRow[]; resend?: WorkflowNotificationRow },
+  ): Promise<{ receiver: string } | { unroutable: number; reason: string }> {
     const encounterId = encounter.id!;
     const sender = await this.sender(tx, encounter);
     const patient = await this.patient(tx, encounter);
@@ -261,7 +280,7 @@ class WorkflowEvents {
       if (context.resend !== undefined) {
         throw new OperationOutcomeError(invalid([{ severity: 'error', code: 'business-rule', details: { text: `Sygehusadvisen kan stadig ikke sendes: ${err.message}` } }]));
       }
-      await insertWorkflowNotification(tx, {
+      const unroutable = await insertWorkflowNotification(tx, {
         encounterId,
         encounterVersion: version,
         patientId: patient.id,
@@ -274,7 +293,7 @@ class WorkflowEvents {
         status: 'unroutable',
         reason: err.message,
       });
-      return '';
+      return { unroutable, reason: err.message };
     }
     const sent = context.sent ?? (await findSentNotifications(tx, encounterId));
     const now = new Date();
@@ -304,7 +323,7 @@ class WorkflowEvents {
     } else {
       await insertWorkflowNotification(tx, { encounterId, encounterVersion: version, patientId: patient.id, activity, senderOrg: sender.organization.id, ...facts, status: 'queued', reason: null });
     }
-    return receiver.organization.id;
+    return { receiver: receiver.organization.id };
   }
 
   /** The generated message must conform to MedCom's profile; if not, the Encounter write fails. */
