@@ -120,6 +120,13 @@ const SERVER_LIMITS: Readonly<Record<string, KnownRejection>> = {
     ['disclosure', 'error', 'login', 'logout', 'media', 'pixQuery', 'rest', 'search'].map((n) => [`AuditEvent-example-${n}.json`, AUDIT_ONLY]),
   ),
   'AuditEvent-example.json': AUDIT_ONLY,
+  // Workflow events (docs/messaging.md): an admission must name the department that notifies the municipality.
+  ...Object.fromEntries(
+    ['Encounter-example.json', 'Encounter-emerg.json'].map((f) => [
+      f,
+      { reason: 'skal have Encounter.serviceProvider', why: 'an inpatient stay in progress without serviceProvider: no department to send the HospitalNotification from, refused as the writer\'s fault' },
+    ]),
+  ),
 };
 
 /** Minimal content that makes a stub of these types valid (required elements of R4). */
