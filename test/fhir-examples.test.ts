@@ -126,12 +126,21 @@ const SERVER_LIMITS: Readonly<Record<string, KnownRejection>> = {
       { reason: 'biliwatch.com er ikke på listen over tilladte modtagere', why: 'a rest-hook endpoint must be on the operators\' allow-list of delivery hosts (docs/subscriptions.md)' },
     ]),
   ),
+  // Workflow events (docs/messaging.md): an admission must name the department that notifies the municipality.
+  ...Object.fromEntries(
+    ['Encounter-example.json', 'Encounter-emerg.json'].map((f) => [
+      f,
+      { reason: 'skal have Encounter.serviceProvider', why: 'an inpatient stay in progress without serviceProvider: no department to send the HospitalNotification from, refused as the writer\'s fault' },
+    ]),
+  ),
 };
 
 /** Minimal content that makes a stub of these types valid (required elements of R4). */
 const STUB_CONTENT: Readonly<Record<string, Record<string, unknown>>> = {
   Composition: { status: 'final', type: { text: 'stub' }, date: '2019-11-01', author: [{ display: 'stub' }], title: 'stub' },
   Condition: { subject: { display: 'stub' } },
+  // The stays refused by the workflow events are stubbed as finished ambulant contacts, which notify no one.
+  Encounter: { status: 'finished', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' } },
   DeviceMetric: { type: { text: 'stub' }, category: 'measurement' },
   DiagnosticReport: { status: 'final', code: { text: 'stub' } },
   List: { status: 'current', mode: 'working' },

@@ -6,6 +6,8 @@ import { startServer } from '../server/main.ts';
 import { clientCommand, tokenCommand } from './identity.ts';
 import { messagingCommand } from './messaging.ts';
 import { loadValidator } from '../server/validator.ts';
+import type { FhirPlatform } from '../platform/fhir/platform.ts';
+import { initFhirPlatform } from '../platform/fhir/platform.ts';
 
 const USAGE = `dsd — Digital Sundhed Danmark platform
 
@@ -22,7 +24,7 @@ Usage:
                        client_credentials with a signed client assertion (SMART Backend Services)
   dsd client add --id ID --jwks-file FILE --scope "system/Observation.rs …" [--name N]
                        register a backend client (operator; stop an embedded-database server first)
-  dsd messaging bind|allow-host|url|dead-letters|retry …
+  dsd messaging bind|allow-host|url|dead-letters|retry|resend …
                        MedCom messaging operations: sender bindings, delivery hosts and URLs,
                        dead letters (dsd messaging help; stop an embedded-database server first)
   dsd help             this text
@@ -79,7 +81,10 @@ async function main(argv: readonly string[]): Promise<number> {
       const config = loadConfig(process.env);
       const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
       try {
-        return await messagingCommand(argv.slice(1), db, io);
+        // resend builds and validates a HospitalNotification: it needs the platform with the MedCom packages.
+        const platform = async (): Promise<FhirPlatform> =>
+          initFhirPlatform({ db, baseUrl: `${config.baseUrl}/fhir`, defaultPageSize: config.defaultPageSize, maxPageSize: config.maxPageSize, validator: await loadValidator(config) });
+        return await messagingCommand(argv.slice(1), db, io, { platform });
       } finally {
         await db.close();
       }

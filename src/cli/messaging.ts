@@ -1,6 +1,8 @@
 import { parseArgs } from 'node:util';
 import type { Database } from '../db/index.ts';
 import { allowDeliveryHost, listDeadLetters, registerDeliveryUrl, registerMessagingSender, retryDeadLetter } from '../platform/messaging/index.ts';
+import { listUnroutableNotifications, resendWorkflowNotification } from '../platform/messaging/index.ts';
+import type { FhirPlatform } from '../platform/fhir/platform.ts';
 
 /** Where a command writes. */
 export interface CommandOutput {
@@ -17,9 +19,13 @@ export const MESSAGING_USAGE = `dsd messaging — operator commands for MedCom m
   dsd messaging url --organization ORG --url URL
                        deliver messages for Organization/ORG by HTTP POST to URL (its host must be allowed)
   dsd messaging dead-letters
-                       list dead letters with the reason of their last attempt
+                       list dead letters with the reason of their last attempt, and the
+                       HospitalNotifications of Encounter changes that could not be addressed
   dsd messaging retry --id N
                        send dead letter N again (its attempts start over)
+  dsd messaging resend --notification N
+                       send HospitalNotification N (listed by dead-letters) now that its
+                       citizen's municipality or receiving unit is known
 `;
 
 /**
@@ -27,14 +33,16 @@ export const MESSAGING_USAGE = `dsd messaging — operator commands for MedCom m
  * @param argv - the arguments after `messaging`
  * @param db - the platform database
  * @param out - output
+ * @param deps - what some commands need beyond the database
+ * @param deps.platform - the FHIR platform with the MedCom validator (resend builds and validates a message)
  * @returns the exit code
  */
-export async function messagingCommand(argv: readonly string[], db: Database, out: CommandOutput): Promise<number> {
+export async function messagingCommand(argv: readonly string[], db: Database, out: CommandOutput, deps: { platform?: () => Promise<FhirPlatform> } = {}): Promise<number> {
   const [sub, ...rest] = argv;
   const { values, positionals } = parseArgs({
     args: rest,
     allowPositionals: true,
-    options: { client: { type: 'string' }, organization: { type: 'string' }, url: { type: 'string' }, id: { type: 'string' } },
+    options: { client: { type: 'string' }, organization: { type: 'string' }, url: { type: 'string' }, id: { type: 'string' }, notification: { type: 'string' } },
   });
   try {
     switch (sub) {
@@ -61,12 +69,17 @@ export async function messagingCommand(argv: readonly string[], db: Database, ou
         return 0;
       case 'dead-letters': {
         const rows = await listDeadLetters(db);
-        if (rows.length === 0) {
+        // Workflow events: notifications without a receiver (docs/messaging.md, "Workflow events").
+        const unroutable = await listUnroutableNotifications(db);
+        if (rows.length === 0 && unroutable.length === 0) {
           out.stdout('No dead letters.\n');
           return 0;
         }
         for (const r of rows) {
           out.stdout(`${r.id}\t${r.eventCode}\t${r.senderOrg} -> ${r.receiverOrg}\tattempts ${r.attempts}\t${r.lastError ?? ''}\n`);
+        }
+        for (const u of unroutable) {
+          out.stdout(`notification ${u.id}\t${u.activity}\t${u.senderOrg} -> ?\t${u.encounter}\t${u.reason}\n`);
         }
         return 0;
       }
@@ -80,6 +93,15 @@ export async function messagingCommand(argv: readonly string[], db: Database, ou
           return 2;
         }
         out.stdout(`Dead letter ${id} will be sent again.\n`);
+        return 0;
+      }
+      case 'resend': {
+        const id = Number(values.notification);
+        if (!Number.isInteger(id) || id < 1 || deps.platform === undefined) {
+          break;
+        }
+        const receiver = await resendWorkflowNotification(await deps.platform(), id);
+        out.stdout(`HospitalNotification ${id} is queued to Organization/${receiver}.\n`);
         return 0;
       }
       default:

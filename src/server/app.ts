@@ -25,8 +25,16 @@ import { FhirRepository } from '../platform/fhir/repo.ts';
 import type { FhirRequest, FhirResponse, OperationHandler, RestOptions } from '../platform/fhir/rest.ts';
 import { handleRequest } from '../platform/fhir/rest.ts';
 import { initIdentity } from '../platform/identity/index.ts';
-import { MessageDispatcher, MessagingService, inboxOperation, processMessageOperation } from '../platform/messaging/index.ts';
-import { CareCommunicationService, careCommunicationOperation, careCommunicationThreadsOperation } from '../platform/messaging/index.ts';
+import {
+  CareCommunicationService,
+  MessageDispatcher,
+  MessagingService,
+  careCommunicationOperation,
+  careCommunicationThreadsOperation,
+  inboxOperation,
+  processMessageOperation,
+  registerWorkflowEvents,
+} from '../platform/messaging/index.ts';
 import { mountIdentity } from './identity.ts';
 import { mountWeb } from './web.ts';
 import type { AccessPolicyOptions } from '../platform/access/policy.ts';
@@ -68,6 +76,8 @@ export async function buildApp(config: Config, db: Database, deps: AppDeps = {})
     deps.platform ??
     (await initFhirPlatform({ db, baseUrl: `${config.baseUrl}/fhir`, defaultPageSize: config.defaultPageSize, maxPageSize: config.maxPageSize, searchDriverLimit: config.searchDriverLimit, validator: deps.validator }));
   const repo = new FhirRepository(platform);
+  // Workflow events: Encounter changes send the HospitalNotification (docs/messaging.md).
+  registerWorkflowEvents(platform);
   const policy = await AccessPolicy.init(platform, deps.accessOptions);
   const audit = new AuditLog(db);
   audit.startRetentionJob();

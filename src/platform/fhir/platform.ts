@@ -37,11 +37,15 @@ export interface ResourceChange {
  * Called inside the write transaction, after the versions are stored and before commit, with the
  * changes in the order they were made. Whatever it writes with `tx` commits or rolls back with
  * the data; throwing (an OperationOutcomeError for the caller's fault) rolls the write back.
+ * It may return warnings for the writer (severity `warning`): a single write's answer carries
+ * them when the client asks for `Prefer: return=OperationOutcome`.
  * Other modules (messaging, subscriptions) register hooks; this layer knows nothing of them.
  * `writer` is the guard of the caller who made the changes (undefined for the platform's own,
  * unrestricted writes), for hooks that act on the writer's behalf.
  */
-export type WriteHook = (tx: Queryable, changes: readonly ResourceChange[], writer?: AccessGuard) => Promise<void>;
+// A hook with nothing to say returns nothing (void), so hooks without warnings stay simple.
+// eslint-disable-next-line @typescript-eslint/no-invalid-void-type
+export type WriteHook = (tx: Queryable, changes: readonly ResourceChange[], writer?: AccessGuard) => Promise<void | readonly OperationOutcomeIssue[]>;
 
 /** Expands value sets for :in/:not-in and required bindings. */
 export type ValueSetLookup = (url: string) => { system: string; code: string }[] | undefined;

@@ -41,6 +41,8 @@ export interface StoredResource {
   readonly versionId: number;
   readonly lastUpdated: number;
   readonly content: string;
+  /** Warnings of the after-write hooks for this write (single writes only). */
+  readonly issues?: readonly OperationOutcomeIssue[];
 }
 
 /** Result of a write. */
@@ -591,13 +593,15 @@ export class FhirRepository {
   }
 
   /** Shows stored changes to the platform's after-write hooks, in the write's transaction. */
-  private async runWriteHooks(tx: Queryable, changes: readonly ResourceChange[]): Promise<void> {
+  private async runWriteHooks(tx: Queryable, changes: readonly ResourceChange[]): Promise<OperationOutcomeIssue[]> {
+    const issues: OperationOutcomeIssue[] = [];
     if (changes.length === 0) {
-      return;
+      return issues;
     }
     for (const hook of this.platform.writeHooks) {
-      await hook(tx, changes, this.access);
+      issues.push(...((await hook(tx, changes, this.access)) ?? []));
     }
+    return issues;
   }
 
   private async inTransaction<T>(q: Queryable | undefined, fn: (tx: Queryable) => Promise<T>): Promise<T> {
@@ -704,6 +708,7 @@ export class FhirRepository {
       narrative: narrativeText(r),
     };
     const change: ResourceChange = { resourceType: r.resourceType, id, versionId, method, before: current === undefined || current.deleted ? undefined : current.content, after: r, trusted };
+    let issues: OperationOutcomeIssue[] = [];
     if (buf !== undefined) {
       buf.writes.push(write);
       buf.changes.push(change);
@@ -716,13 +721,13 @@ export class FhirRepository {
       if (r.resourceType === 'SearchParameter') {
         await this.platform.registerSearchParameters([r], 'server', tx);
       }
-      await this.runWriteHooks(tx, [change]);
+      issues = await this.runWriteHooks(tx, [change]);
     }
     if (r.resourceType === 'StructureDefinition' && r.derivation === 'constraint' && (r.snapshot?.element?.length ?? 0) > 0) {
       // A profile created on the server can be validated against from now on.
       this.platform.validator?.addProfile?.(r);
     }
-    return { resourceType: r.resourceType, id, versionId, lastUpdated: now.getTime(), content };
+    return { resourceType: r.resourceType, id, versionId, lastUpdated: now.getTime(), content, ...(issues.length === 0 ? {} : { issues }) };
   }
 
   /** Local literal references must point at a resource that exists (https://hl7.org/fhir/R4/references.html). */

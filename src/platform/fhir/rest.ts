@@ -95,7 +95,10 @@ function writeResponse(w: WriteResult, prefer: string | undefined, baseUrl: stri
     case 'OperationOutcome':
       return {
         ...base,
-        body: JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'information', code: 'informational', details: { text: w.matched === true ? 'Matched an existing resource' : w.created ? 'Created' : 'Updated' } }] }),
+        body: JSON.stringify({
+          resourceType: 'OperationOutcome',
+          issue: [{ severity: 'information', code: 'informational', details: { text: w.matched === true ? 'Matched an existing resource' : w.created ? 'Created' : 'Updated' } }, ...(w.issues ?? [])],
+        }),
       };
     case 'representation':
       return base;

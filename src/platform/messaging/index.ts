@@ -15,3 +15,5 @@ export { ACKNOWLEDGEMENT_EVENT, AckError, MEDCOM_EVENT_SYSTEM, MESSAGE_GLN_SYSTE
 export type { InboxRow, OutboxRow } from './messaging.store.ts';
 export type { AcceptHook } from './service.ts';
 export { MessagingService, endpointAccepts, inboxOperation, processMessageOperation, registerMessagingSender } from './service.ts';
+export type { NotificationInput, Transition, UnroutableNotification } from './workflow-events.ts';
+export { HOSPITAL_NOTIFICATION_EVENT, NotificationActivity, buildHospitalNotification, listUnroutableNotifications, municipalityCode, notificationFor, registerWorkflowEvents, resendWorkflowNotification } from './workflow-events.ts';
