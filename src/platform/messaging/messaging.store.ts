@@ -349,8 +349,8 @@ export async function findOutbox(q: Queryable, status: OutboxRow['status'], limi
 export async function updateDeadLetterForRetry(q: Queryable, id: number): Promise<boolean> {
   const rows = await q.query(
     `UPDATE message_outbox SET status = 'pending', attempts = 0, next_attempt_at = now(), claimed_by = NULL, claimed_until = NULL, finished = NULL,
-            resends = 0, ack_code = NULL, ack_message_seq = NULL, resend_due = NULL,
-            envelope_id = CASE WHEN resend_due IS NOT NULL THEN gen_random_uuid()::text ELSE envelope_id END
+            resends = 0, ack_code = NULL, ack_message_seq = NULL, resend_due = NULL, acknowledged_at = NULL,
+            envelope_id = CASE WHEN resend_due IS NOT NULL OR acknowledged_at IS NOT NULL THEN gen_random_uuid()::text ELSE envelope_id END
       WHERE id = $1 AND status = 'dead' RETURNING id`,
     [id],
   );
@@ -513,23 +513,26 @@ export async function findAcknowledgedDelivery(q: Queryable, senderOrg: string, 
 }
 
 /**
- * Records the receiving system's final acknowledgement (ok or fatal-error) of a delivery, once:
- * nothing more is awaited, and a delivery waiting to be resent, or given up as a dead letter, is
- * delivered after all.
+ * Records the receiving system's final acknowledgement of a delivery, once; nothing more is
+ * awaited or resent. `ok`: delivered (also a delivery waiting to be resent, or given up as a dead
+ * letter). `fatal-error`: the receiving system refused the message, so it becomes a dead letter
+ * with that reason, for operators.
  * @param q - the transaction that stores the acknowledgement
  * @param outboxId - the acknowledged delivery
  * @param code - ok or fatal-error
  * @param ackSeq - the acknowledgement as stored in `message`
+ * @param reason - for fatal-error: what the receiving system said
  * @returns false when the delivery already had its final acknowledgement (nothing changed)
  */
-export async function updateAcknowledged(q: Queryable, outboxId: number, code: 'ok' | 'fatal-error', ackSeq: number): Promise<boolean> {
+export async function updateAcknowledged(q: Queryable, outboxId: number, code: 'ok' | 'fatal-error', ackSeq: number, reason: string | null): Promise<boolean> {
   const rows = await q.query(
     `UPDATE message_outbox
-        SET acknowledged_at = now(), ack_code = $2, ack_message_seq = $3, resend_due = NULL,
-            status = 'delivered', finished = coalesce(finished, now()), claimed_until = NULL,
-            last_error = CASE WHEN status = 'delivered' THEN last_error END
+        SET acknowledged_at = now(), ack_code = $2, ack_message_seq = $3, resend_due = NULL, claimed_until = NULL,
+            status = CASE WHEN $2 = 'fatal-error' THEN 'dead' ELSE 'delivered' END,
+            finished = CASE WHEN $2 = 'fatal-error' THEN now() ELSE coalesce(finished, now()) END,
+            last_error = CASE WHEN $2 = 'fatal-error' THEN $4 WHEN status = 'delivered' THEN last_error END
       WHERE id = $1 AND acknowledged_at IS NULL RETURNING id`,
-    [outboxId, code, ackSeq],
+    [outboxId, code, ackSeq, reason],
   );
   return rows.length > 0;
 }

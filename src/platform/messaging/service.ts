@@ -9,7 +9,7 @@ import type { FhirResponse, OperationHandler } from '../fhir/rest.ts';
 import type { Party } from './acknowledgement.ts';
 import { buildAcknowledgement } from './acknowledgement.ts';
 import type { OrganizationAddress, ParsedMessage } from './message.ts';
-import { ACKNOWLEDGEMENT_EVENT, AckError, MEDCOM_EVENT_SYSTEM, MESSAGE_PROFILES, fatalOutcome, parseMessage } from './message.ts';
+import { ACKNOWLEDGEMENT_EVENT, AckError, MEDCOM_EVENT_SYSTEM, MESSAGE_PROFILES, fatalOutcome, parseMessage, resolveInBundle } from './message.ts';
 import type { AcknowledgedDelivery, NewOutboxRow } from './messaging.store.ts';
 import {
   findAcknowledgedDelivery,
@@ -247,7 +247,7 @@ export class MessagingService {
       }
       await insertOutbox(tx, seq, outbox);
       if (acknowledged !== undefined) {
-        const linked = acknowledged.code === 'transient-error' ? await updateTransientlyAcknowledged(tx, acknowledged.delivery.outboxId, seq) : await updateAcknowledged(tx, acknowledged.delivery.outboxId, acknowledged.code, seq);
+        const linked = acknowledged.code === 'transient-error' ? await updateTransientlyAcknowledged(tx, acknowledged.delivery.outboxId, seq) : await updateAcknowledged(tx, acknowledged.delivery.outboxId, acknowledged.code, seq, acknowledged.code === 'fatal-error' ? refusalReason(message) : null);
         if (!linked) {
           // Another acknowledgement for the same delivery was stored meanwhile: roll back.
           throw new OperationOutcomeError(alreadyAcknowledged(message.headerId));
@@ -385,6 +385,20 @@ export function endpointAccepts(ep: Endpoint, eventCode: string): boolean {
 
 function describe(a: OrganizationAddress): string {
   return a.sor !== undefined ? `SOR ${a.sor}` : a.gln !== undefined ? `GLN ${a.gln}` : a.reference;
+}
+
+/**
+ * @param ack - a fatal-error acknowledgement
+ * @returns what the receiving system said, for operators (its OperationOutcome's codes and texts)
+ */
+function refusalReason(ack: ParsedMessage): string {
+  const ref = ack.header.response?.details?.reference;
+  const outcome = ref === undefined ? undefined : resolveInBundle(ack.bundle, ref);
+  const said =
+    outcome?.resourceType === 'OperationOutcome'
+      ? (outcome.issue ?? []).map((i) => [...(i.details?.coding ?? []).map((c) => c.code ?? ''), i.details?.text ?? i.diagnostics ?? ''].filter((x) => x !== '').join(': ')).filter((x) => x !== '')
+      : [];
+  return `modtagerens system afviste meddelelsen (fatal-error)${said.length === 0 ? '' : `: ${said.join('; ')}`}`.slice(0, 1_000);
 }
 
 function alreadyAcknowledged(headerId: string, code?: string | null): OperationOutcome {
