@@ -28,8 +28,10 @@ import { endpointAccepts } from './service.ts';
 /**
  * The outbox dispatcher: claims due deliveries (FOR UPDATE SKIP LOCKED, with a lease), delivers
  * each to the receiver's inbox in one transaction together with the acknowledgement back to the
- * sender, and retries failures with exponential backoff until they become dead letters. Any
- * number of dispatchers may run against one database, in one process or many.
+ * sender, and retries failures with exponential backoff until they become dead letters. A
+ * delivery by HTTP then waits for the receiving system's acknowledgement; its sweep resends it
+ * with a new envelope id when none comes (at most twice). Any number of dispatchers may run
+ * against one database, in one process or many.
  */
 
 export interface DispatcherOptions {

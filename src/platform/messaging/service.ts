@@ -28,9 +28,11 @@ import {
 /**
  * The sending side of the MedCom messaging hub: `POST /fhir/$process-message` checks a message
  * (structure, MedCom profile, sender, receivers and the message types they accept), stores it
- * and its outbox rows in one transaction, and answers with the acknowledgement. Fatal problems
- * are answered with an OperationOutcome (4xx) and nothing is stored. Delivery is the
- * dispatcher's job (dispatcher.ts). See docs/messaging.md.
+ * and its outbox rows in one transaction, and answers with the acknowledgement (or, when the
+ * receiver's own system acknowledges, an informational outcome). An acknowledgement from a
+ * receiving system is linked to the delivery it acknowledges. Fatal problems are answered with
+ * an OperationOutcome (4xx) and nothing is stored. Delivery and resends are the dispatcher's job
+ * (dispatcher.ts). See docs/messaging.md.
  */
 
 /** `$process-message` (FHIR R4 messaging, https://hl7.org/fhir/R4/messageheader-operation-process-message.html). */
@@ -44,7 +46,7 @@ export const processMessageOperation: OperationDefinition = {
   kind: 'operation',
   code: 'process-message',
   description:
-    'Accepts a MedCom message Bundle (MessageHeader first, Provenance, focus resources), validates it against its MedCom profile, checks that the caller may send as MessageHeader.sender and that each receiver accepts the message type, stores it and queues its delivery. Answers with the acknowledgement (ok); a fatal problem is answered with an OperationOutcome and nothing is stored. A duplicate (same sender, MessageHeader.id) gets the first answer again.',
+    'Accepts a MedCom message Bundle (MessageHeader first, Provenance, focus resources), validates it against its MedCom profile, checks that the caller may send as MessageHeader.sender and that each receiver accepts the message type, stores it and queues its delivery. Answers with the acknowledgement (ok) when the platform is the receiving system (platform inbox), else with an informational outcome: the receiver\'s own system acknowledges through this operation, and its acknowledgement is linked to the delivery by response.identifier and forwarded to the sender. A fatal problem is answered with an OperationOutcome and nothing is stored. A duplicate (same sender, MessageHeader.id) gets the first answer again.',
   system: true,
   type: false,
   instance: false,
