@@ -5,13 +5,14 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import type { Bundle, MessageHeader, OperationOutcome, Organization } from '@medplum/fhirtypes';
+import type { Bundle, Endpoint, MessageHeader, OperationOutcome, Organization, Provenance } from '@medplum/fhirtypes';
 import type { Party } from '../../src/platform/messaging/index.ts';
-import { MessageDispatcher, allowDeliveryHost, buildAcknowledgement, listDeadLetters, parseMessage, registerDeliveryUrl } from '../../src/platform/messaging/index.ts';
+import { MEDCOM_EVENT_SYSTEM, MessageDispatcher, allowDeliveryHost, buildAcknowledgement, listDeadLetters, parseMessage, registerDeliveryUrl } from '../../src/platform/messaging/index.ts';
+import { referenceData } from '../../src/platform/registers/index.ts';
 import type { TestApp } from '../support.ts';
 import { createTestApp, sharedValidator } from '../support.ts';
 import type { Sender } from './messaging-support.ts';
-import { PACKAGES, addressOf, copy, createSender, headerOf, messagingCounts, putReferenceUnits, readdress, renew } from './messaging-support.ts';
+import { PACKAGES, addressOf, copy, createSender, headerOf, inboxBundles, messagingCounts, putReferenceUnits, putResources, readdress, renew } from './messaging-support.ts';
 
 /**
  * Acknowledgements from the receiving systems (MedCom Acknowledgement 2.0.3 and reliable
@@ -25,6 +26,7 @@ import { PACKAGES, addressOf, copy, createSender, headerOf, messagingCounts, put
 
 const HOSPITAL = 'hosp-auh-cardiology';
 const NURSING = 'hjemmesygepleje-0751';
+const HOME_CARE = 'hjemmepleje-0751';
 const ACK_TIMEOUT_MS = 400;
 const ACK_ERROR_SYSTEM = 'http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-acknowledgement-error-codes';
 
@@ -78,6 +80,7 @@ describe('acknowledgements from the receiving systems', () => {
   let t: TestApp;
   let hospital: Sender;
   let nursingSystem: Sender;
+  let homeCareSystem: Sender;
   let orgs: Map<string, Organization>;
   let d: MessageDispatcher;
   const systems = new Systems();
@@ -106,9 +109,9 @@ describe('acknowledgements from the receiving systems', () => {
    * @param code - ok, transient-error or fatal-error (with an OperationOutcome)
    * @returns the acknowledgement message
    */
-  const ackFor = (received: Bundle, code: 'ok' | 'transient-error' | 'fatal-error'): Bundle => {
+  const ackFor = (received: Bundle, code: 'ok' | 'transient-error' | 'fatal-error', from = NURSING): Bundle => {
     const parsed = parseMessage(received).message!;
-    const ack = buildAcknowledgement(parsed, party(NURSING), party(HOSPITAL), 'https://nursing-system.example/fhir', new Date());
+    const ack = buildAcknowledgement(parsed, party(from), party(HOSPITAL), 'https://nursing-system.example/fhir', new Date());
     const header = ack.entry![0]!.resource as MessageHeader;
     header.response = { identifier: parsed.headerId, code };
     if (code !== 'ok') {
@@ -154,11 +157,13 @@ describe('acknowledgements from the receiving systems', () => {
 
   before(async () => {
     t = await createTestApp();
-    orgs = await putReferenceUnits(t, [HOSPITAL, NURSING]);
+    orgs = await putReferenceUnits(t, [HOSPITAL, NURSING, HOME_CARE]);
     hospital = await createSender(t);
     await hospital.bind(HOSPITAL);
     nursingSystem = await createSender(t);
     await nursingSystem.bind(NURSING);
+    homeCareSystem = await createSender(t);
+    await homeCareSystem.bind(HOME_CARE);
     await systems.start();
     await allowDeliveryHost(t.db, '127.0.0.1');
     await registerDeliveryUrl(t.db, NURSING, systems.url(NURSING));
@@ -340,5 +345,67 @@ describe('acknowledgements from the receiving systems', () => {
     const forOther = await hospital.post(ackFor(msg, 'ok'));
     assert.equal(forOther.status, 403, forOther.text);
     assert.deepEqual(await messagingCounts(t), before);
+  });
+
+  it('a receiver reading its platform inbox is acknowledged by the platform; its own acknowledgement is refused', async () => {
+    const b = JSON.parse(readFileSync(`${PACKAGES}/medcom.fhir.dk.hospitalnotification#3.0.2/package/Bundle-a5e5b880-c087-4055-b9ec-99108695f81d.json`, 'utf8')) as Bundle;
+    const h = headerOf(b);
+    readdress(b, h.sender!.reference!, addressOf(orgs.get(HOSPITAL)!));
+    readdress(b, h.destination![0]!.receiver!.reference!, addressOf(orgs.get(HOME_CARE)!));
+    const msg = renew(b);
+    const res = await hospital.post(msg);
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(headerOf(res.body as Bundle).response, { identifier: headerOf(msg).id, code: 'ok' }, 'the platform acknowledges as the receiving system');
+    await d.drain();
+    assert.equal((await inboxBundles(t, HOME_CARE)).filter((x) => x.id === msg.id).length, 1);
+    const before = await messagingCounts(t);
+    const own = await homeCareSystem.post(ackFor(msg, 'ok', HOME_CARE));
+    assert.equal(own.status, 409, own.text);
+    assert.match(own.text, /Platformen har allerede kvitteret/);
+    assert.deepEqual(await messagingCounts(t), before, 'nothing stored');
+    await afterTimeout();
+    assert.equal(systems.acks(HOSPITAL, headerOf(msg).id!).length, 1, 'the sender has the platform\'s acknowledgement only');
+  });
+
+  it('a copy (cc) receiver with its own system acknowledges its own delivery, and only it is resent', async () => {
+    // The empty message is the routed type that allows cc: let both units' Endpoints take it.
+    const ref = referenceData();
+    const endpoints = ref.endpoints.filter((e) => [NURSING, HOME_CARE].some((o) => e.managingOrganization?.reference === `Organization/${o}`));
+    assert.equal(endpoints.length, 2);
+    await putResources(t, endpoints.map((e): Endpoint => ({ ...e, payloadType: [...(e.payloadType ?? []), { coding: [{ system: MEDCOM_EVENT_SYSTEM, code: 'empty-message' }] }] })));
+    await registerDeliveryUrl(t.db, HOME_CARE, systems.url(HOME_CARE));
+
+    const b = JSON.parse(readFileSync(`${PACKAGES}/medcom.fhir.dk.messaging#4.0.1/package/Bundle-eb26be85-fdb7-454d-a980-95cba6d1745b.json`, 'utf8')) as Bundle;
+    const h = headerOf(b);
+    // The example's Provenance targets another MessageHeader (medcom-examples.test.ts): point it at its own.
+    (b.entry!.find((e) => e.resource?.resourceType === 'Provenance')!.resource as Provenance).target = [{ reference: `MessageHeader/${h.id!}` }];
+    const primaryRef = h.destination![0]!.receiver!.reference!;
+    const primaryEntry = b.entry!.find((e) => e.fullUrl?.endsWith(`/${primaryRef}`) === true)!;
+    b.entry!.push({ fullUrl: primaryEntry.fullUrl!.replace(primaryRef, 'Organization/cc-home-care'), resource: { ...copy(primaryEntry.resource as Organization), id: 'cc-home-care' } });
+    h.destination!.push({ ...copy(h.destination![0]!), receiver: { reference: 'Organization/cc-home-care' } });
+    h.destination![1]!.extension![0]!.valueCoding!.code = 'cc';
+    readdress(b, h.sender!.reference!, addressOf(orgs.get(HOSPITAL)!));
+    readdress(b, primaryRef, addressOf(orgs.get(NURSING)!));
+    readdress(b, 'Organization/cc-home-care', addressOf(orgs.get(HOME_CARE)!));
+    const msg = renew(b);
+    const id = headerOf(msg).id!;
+    const res = await hospital.post(msg);
+    assert.equal(res.status, 200, res.text);
+    assert.equal((res.body as OperationOutcome).resourceType, 'OperationOutcome', 'the receiving systems acknowledge');
+
+    await d.drain();
+    assert.equal(systems.copies(NURSING, id).length, 1);
+    assert.equal(systems.copies(HOME_CARE, id).length, 1, 'the copy receiver gets it too');
+    const fromNursing = ackFor(msg, 'ok');
+    assert.equal((await nursingSystem.post(fromNursing)).status, 200);
+    await afterTimeout();
+    assert.equal(systems.copies(NURSING, id).length, 1, 'the primary receiver acknowledged: not resent');
+    const copies = systems.copies(HOME_CARE, id);
+    assert.equal(copies.length, 2, 'the copy receiver did not: resent to it alone');
+    const fromHomeCare = ackFor(copies[1]!, 'ok', HOME_CARE);
+    assert.equal((await homeCareSystem.post(fromHomeCare)).status, 200, 'its acknowledgement is linked to its own delivery');
+    await afterTimeout();
+    assert.equal(systems.copies(HOME_CARE, id).length, 2, 'no further resend');
+    assert.deepEqual(systems.acks(HOSPITAL, id), [fromNursing, fromHomeCare], 'the sender gets each receiving system\'s acknowledgement once');
   });
 });
