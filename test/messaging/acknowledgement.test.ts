@@ -10,7 +10,8 @@ import type { Party } from '../../src/platform/messaging/index.ts';
 import { MEDCOM_EVENT_SYSTEM, MessageDispatcher, allowDeliveryHost, buildAcknowledgement, listDeadLetters, parseMessage, registerDeliveryUrl } from '../../src/platform/messaging/index.ts';
 import { referenceData } from '../../src/platform/registers/index.ts';
 import type { TestApp } from '../support.ts';
-import { createTestApp, sharedValidator } from '../support.ts';
+import { ConfigError } from '../../src/config/load.ts';
+import { createTestApp, loadTestConfig, sharedValidator } from '../support.ts';
 import type { Sender } from './messaging-support.ts';
 import { PACKAGES, addressOf, copy, createSender, headerOf, inboxBundles, messagingCounts, putReferenceUnits, putResources, readdress, renew } from './messaging-support.ts';
 
@@ -407,5 +408,13 @@ describe('acknowledgements from the receiving systems', () => {
     await afterTimeout();
     assert.equal(systems.copies(HOME_CARE, id).length, 2, 'no further resend');
     assert.deepEqual(systems.acks(HOSPITAL, id), [fromNursing, fromHomeCare], 'the sender gets each receiving system\'s acknowledgement once');
+  });
+
+  it('takes the time limit from DSD_MESSAGING_ACK_TIMEOUT_MS (MedCom\'s 30 minutes by default)', () => {
+    assert.equal(loadTestConfig().messagingAckTimeoutMs, 30 * 60_000);
+    assert.equal(loadTestConfig({ DSD_MESSAGING_ACK_TIMEOUT_MS: '120000' }).messagingAckTimeoutMs, 120_000);
+    for (const bad of ['0', '-5', 'tredive', '1.5']) {
+      assert.throws(() => loadTestConfig({ DSD_MESSAGING_ACK_TIMEOUT_MS: bad }), (err: unknown) => err instanceof ConfigError && /DSD_MESSAGING_ACK_TIMEOUT_MS/.test(err.message), bad);
+    }
   });
 });
