@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import type { Bundle, Endpoint, MessageHeader, OperationOutcome, Organization, Provenance } from '@medplum/fhirtypes';
-import type { Party } from '../../src/platform/messaging/index.ts';
+import type { DispatchResult, Party } from '../../src/platform/messaging/index.ts';
 import { MEDCOM_EVENT_SYSTEM, MessageDispatcher, allowDeliveryHost, buildAcknowledgement, listDeadLetters, parseMessage, registerDeliveryUrl } from '../../src/platform/messaging/index.ts';
 import { referenceData } from '../../src/platform/registers/index.ts';
 import type { TestApp } from '../support.ts';
@@ -144,9 +144,9 @@ describe('acknowledgements from the receiving systems', () => {
   };
 
   /** Lets the time limit pass and runs the dispatcher (its sweep and the deliveries). */
-  const afterTimeout = async (): Promise<void> => {
+  const afterTimeout = async (): Promise<DispatchResult> => {
     await sleep(ACK_TIMEOUT_MS + 100);
-    await d.drain();
+    return d.drain();
   };
 
   const withoutEnvelope = (b: Bundle): Bundle => {
@@ -234,8 +234,10 @@ describe('acknowledgements from the receiving systems', () => {
     const msg = await send();
     const id = headerOf(msg).id!;
     await d.drain();
-    await afterTimeout();
-    await afterTimeout();
+    for (let i = 0; i < 2; i++) {
+      const pass = await afterTimeout();
+      assert.deepEqual({ resent: pass.resent, delivered: pass.delivered, dead: pass.dead }, { resent: 1, delivered: 1, dead: 0 }, `resend ${i + 1}`);
+    }
     const copies = systems.copies(NURSING, id);
     assert.equal(copies.length, 3, 'sent, then resent twice');
     assert.equal(copies[0]!.id, msg.id, 'first as sent');
@@ -248,7 +250,8 @@ describe('acknowledgements from the receiving systems', () => {
     assert.deepEqual(await outboxOf(msg), { status: 'delivered', ackCode: null, acknowledged: false, resends: 2, awaiting: true, lastError: null });
 
     // No acknowledgement after the second resend: a dead letter with the reason, and no third resend.
-    await afterTimeout();
+    const last = await afterTimeout();
+    assert.deepEqual({ resent: last.resent, dead: last.dead, claimed: last.claimed }, { resent: 0, dead: 1, claimed: 0 });
     assert.equal(systems.copies(NURSING, id).length, 3, 'at most two resends');
     const row = await outboxOf(msg);
     assert.equal(row.status, 'dead');

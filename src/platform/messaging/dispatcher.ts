@@ -319,15 +319,15 @@ export class MessageDispatcher {
     const total = { claimed: 0, delivered: 0, failed: 0, dead: 0, lost: 0, resent: 0 };
     for (let i = 0; i < maxPasses; i++) {
       const r = await this.runOnce();
-      if (r.claimed === 0) {
-        break;
-      }
       total.claimed += r.claimed;
       total.delivered += r.delivered;
       total.failed += r.failed;
       total.dead += r.dead;
       total.lost += r.lost;
       total.resent += r.resent;
+      if (r.claimed === 0) {
+        break;
+      }
     }
     return total;
   }

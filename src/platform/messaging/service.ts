@@ -252,7 +252,7 @@ export class MessagingService {
         const linked = acknowledged.code === 'transient-error' ? await updateTransientlyAcknowledged(tx, acknowledged.delivery.outboxId, seq) : await updateAcknowledged(tx, acknowledged.delivery.outboxId, acknowledged.code, seq, acknowledged.code === 'fatal-error' ? refusalReason(message) : null);
         if (!linked) {
           // Another acknowledgement for the same delivery was stored meanwhile: roll back.
-          throw new OperationOutcomeError(alreadyAcknowledged(message.headerId));
+          throw new OperationOutcomeError(alreadyAcknowledged(message.header.response?.identifier ?? message.headerId));
         }
       }
       guard.touched('Bundle', message.bundleId, []);
@@ -290,7 +290,7 @@ export class MessagingService {
     }
     if (delivery.role === 'primary' && delivery.platformAck) {
       throw new OperationOutcomeError(
-        fatalOutcome('conflict', [{ text: `Platformen har allerede kvitteret for ${ackSender.name ?? ackSender.id} på meddelelsen ${response.identifier}, som blev leveret i platformens indbakke`, expression: where }]),
+        fatalOutcome('conflict', [{ text: `Platformen har allerede kvitteret for ${ackSender.name ?? ackSender.id} på meddelelsen ${response.identifier} (modtageren havde ingen egen leveringsadresse, da meddelelsen blev modtaget)`, expression: where }]),
       );
     }
     if (delivery.acknowledged) {
