@@ -26,6 +26,8 @@ export interface Config {
   readonly production: boolean;
   /** Seed reference data and the demo population on start when the database has none (DSD_SEED_DEMO; default true, false when NODE_ENV=production). */
   readonly seedDemo: boolean;
+  /** MedCom messaging: how long a delivery to a receiver's own system waits for its acknowledgement before it is resent (DSD_MESSAGING_ACK_TIMEOUT_MS; MedCom: 30 min). */
+  readonly messagingAckTimeoutMs: number;
 }
 
 /** A configuration problem found at start; the process exits with the list. */
@@ -102,6 +104,7 @@ export function loadConfig(env: Env): Config {
     logLevel: env.LOG_LEVEL ?? 'info',
     production: env.NODE_ENV === 'production',
     seedDemo: boolVar(env, 'DSD_SEED_DEMO', env.NODE_ENV !== 'production', problems),
+    messagingAckTimeoutMs: intVar(env, 'DSD_MESSAGING_ACK_TIMEOUT_MS', 30 * 60_000, problems, 1_000),
   };
   if (problems.length > 0) {
     throw new ConfigError(problems);

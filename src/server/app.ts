@@ -85,7 +85,7 @@ export async function buildApp(config: Config, db: Database, deps: AppDeps = {})
   const access = new FhirAccess(policy, identity, audit);
   const messaging = new MessagingService(repo);
   const careCommunication = new CareCommunicationService(messaging, repo);
-  const dispatcher = deps.messagingDispatcher === true ? new MessageDispatcher(db) : undefined;
+  const dispatcher = deps.messagingDispatcher === true ? new MessageDispatcher(db, { ackTimeoutMs: config.messagingAckTimeoutMs }) : undefined;
 
   // Patient $everything
   // Resource $validate

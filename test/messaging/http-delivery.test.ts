@@ -115,6 +115,15 @@ describe('delivery by HTTP to a registered endpoint', () => {
     const ids = new Set(msgs.map((m) => headerOf(m).id));
     return (await inboxBundles(t, HOSPITAL)).filter((b) => ids.has(headerOf(b).response?.identifier)).length;
   };
+  // Delivered and waiting for the receiving system's own acknowledgement (acknowledgement.test.ts covers it).
+  const awaitingAck = async (msgs: readonly Bundle[]): Promise<number> => {
+    const rows = await t.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM message_outbox o JOIN message m ON m.seq = o.message_seq
+        WHERE m.bundle_id = ANY($1::text[]) AND o.status = 'delivered' AND o.resend_due IS NOT NULL AND o.acknowledged_at IS NULL`,
+      [msgs.map((m) => m.id!)],
+    );
+    return Number(rows[0]!.n);
+  };
 
   before(async () => {
     t = await createTestApp();
@@ -203,7 +212,8 @@ describe('delivery by HTTP to a registered endpoint', () => {
       assert.deepEqual(await outboxOf(b), { status: 'delivered', attempts: 1, lastError: null }, 'later messages attempted only once the head got through');
     }
     assert.equal((await inboxBundles(t, NURSING)).filter((b) => sent.some((s) => s.id === b.id)).length, 0, 'not also put in the platform inbox');
-    assert.equal(await acksOf(sent), 6, 'each acknowledged once to the sender');
+    assert.equal(await acksOf(sent), 0, 'the platform does not acknowledge on the receiving system\'s behalf');
+    assert.equal(await awaitingAck(sent), 6, 'each waits for the receiving system\'s acknowledgement');
   });
 
   it('a 4xx answer makes a dead letter at once, with the answer as reason; the next message is delivered', async () => {
@@ -219,7 +229,7 @@ describe('delivery by HTTP to a registered endpoint', () => {
     assert.match(dead.lastError ?? '', /^HTTP 400 fra http:\/\/127\.0\.0\.1:\d+\/fhir\/\$process-message: .*ukendt patient/);
     assert.deepEqual(receiver.received.map((x) => x.body.id), [bad.id, good.id]);
     assert.equal(await acksOf([bad]), 0, 'a refused message is not acknowledged');
-    assert.equal(await acksOf([good]), 1);
+    assert.equal(await awaitingAck([good]), 1);
     assert.ok((await listDeadLetters(t.db)).some((d) => d.bundleId === bad.id));
   });
 
@@ -240,7 +250,8 @@ describe('delivery by HTTP to a registered endpoint', () => {
     await d.drain();
     assert.equal((await outboxOf(slow)).status, 'delivered');
     assert.deepEqual(receiver.headerIds(), [headerOf(slow).id, headerOf(slow).id], 'same MessageHeader.id: the receiver de-duplicates');
-    assert.equal(await acksOf([slow]), 1, 'acknowledged once');
+    assert.equal(await acksOf([slow]), 0);
+    assert.equal(await awaitingAck([slow]), 1, 'waits once for its acknowledgement');
   });
 
   it('concurrent workers deliver to two HTTP receivers that answer 503 at random: each message once, in order per receiver', async () => {
@@ -280,7 +291,7 @@ describe('delivery by HTTP to a registered endpoint', () => {
       const urls = new Set(receiver.received.filter((r) => paths.get(r.body.id!) === to).map((r) => r.path));
       assert.deepEqual([...urls], [to === NURSING ? '/fhir/$process-message' : '/fhir/home-care'], `${to}: at its own URL`);
     }
-    assert.equal(await acksOf(sent.map((x) => x.b)), 16);
+    assert.equal(await awaitingAck(sent.map((x) => x.b)), 16);
     assert.equal(await unregisterDeliveryUrl(t.db, HOME_CARE), true);
   });
 

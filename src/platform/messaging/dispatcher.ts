@@ -20,6 +20,7 @@ import {
   insertOutbox,
   releaseDeliveries,
   renewLease,
+  resendUnacknowledged,
   updateDeadLetterForRetry,
 } from './messaging.store.ts';
 import { endpointAccepts } from './service.ts';
@@ -27,8 +28,10 @@ import { endpointAccepts } from './service.ts';
 /**
  * The outbox dispatcher: claims due deliveries (FOR UPDATE SKIP LOCKED, with a lease), delivers
  * each to the receiver's inbox in one transaction together with the acknowledgement back to the
- * sender, and retries failures with exponential backoff until they become dead letters. Any
- * number of dispatchers may run against one database, in one process or many.
+ * sender, and retries failures with exponential backoff until they become dead letters. A
+ * delivery by HTTP then waits for the receiving system's acknowledgement; its sweep resends it
+ * with a new envelope id when none comes (at most twice). Any number of dispatchers may run
+ * against one database, in one process or many.
  */
 
 export interface DispatcherOptions {
@@ -49,6 +52,12 @@ export interface DispatcherOptions {
   readonly pollMs?: number;
   /** Time limit of one HTTP delivery (default 10 s, at most half the lease). */
   readonly httpTimeoutMs?: number;
+  /** How long a delivery by HTTP waits for the receiving system's acknowledgement before it is resent (MedCom: 30 min). */
+  readonly ackTimeoutMs?: number;
+  /** Most resends of a delivery without acknowledgement before it becomes a dead letter (MedCom: 2). */
+  readonly maxResends?: number;
+  /** Least time between two sweeps for overdue acknowledgements (default: a second, or the time limit if shorter). */
+  readonly sweepMs?: number;
 }
 
 /** What one pass did. */
@@ -62,6 +71,8 @@ export interface DispatchResult {
   readonly dead: number;
   /** Claims taken over by another worker after the lease ran out: finished by that worker. */
   readonly lost: number;
+  /** Deliveries queued again because their acknowledgement did not come (or came as transient-error). */
+  readonly resent: number;
 }
 
 /** A claimed delivery and the claim's token. */
@@ -83,6 +94,7 @@ export class MessageDispatcher {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
   private stopped = false;
+  private lastSweep = 0;
 
   constructor(db: Database, options: DispatcherOptions = {}) {
     this.db = db;
@@ -97,6 +109,9 @@ export class MessageDispatcher {
       maxBackoffMs: options.maxBackoffMs ?? 15 * 60_000,
       pollMs: options.pollMs ?? 1_000,
       httpTimeoutMs: Math.max(1, Math.min(options.httpTimeoutMs ?? 10_000, Math.floor(leaseMs / 2))),
+      ackTimeoutMs: options.ackTimeoutMs ?? 30 * 60_000,
+      maxResends: options.maxResends ?? 2,
+      sweepMs: options.sweepMs ?? Math.min(1_000, options.ackTimeoutMs ?? 1_000),
     };
   }
 
@@ -166,15 +181,17 @@ export class MessageDispatcher {
     if (!(await renewLease(this.db, c.id, c.token, this.options.leaseMs))) {
       return 'lost';
     }
-    const result = await postMessage(url, content, this.options.httpTimeoutMs);
+    const result = await postMessage(url, c.envelopeId === null ? content : withEnvelope(content, c.envelopeId, new Date()), this.options.httpTimeoutMs);
     if (result.kind === 'retry') {
       throw new DeliveryRefused(result.reason);
     }
     if (result.kind === 'refused') {
       throw new DeliveryRejected(result.reason);
     }
+    // The receiving system acknowledges, unless the platform already did on its behalf (or it is an acknowledgement).
+    const receiverAcknowledges = msg.eventCode !== ACKNOWLEDGEMENT_EVENT && !(c.role === 'primary' && msg.ackContent !== null);
     return this.db.transaction(async (tx) => {
-      if (!(await finishDelivery(tx, c.id, c.token))) {
+      if (!(await finishDelivery(tx, c.id, c.token, receiverAcknowledges ? this.options.ackTimeoutMs : undefined))) {
         return 'lost';
       }
       await this.queueAcknowledgement(tx, c, msg);
@@ -256,8 +273,9 @@ export class MessageDispatcher {
    * @returns counts
    */
   async runOnce(): Promise<DispatchResult> {
+    const swept = Date.now() - this.lastSweep >= this.options.sweepMs ? await this.sweep() : { resent: 0, dead: 0 };
     const claims = await this.claim();
-    const counts = { claimed: claims.length, delivered: 0, failed: 0, dead: 0, lost: 0 };
+    const counts = { claimed: claims.length, delivered: 0, failed: 0, dead: swept.dead, lost: 0, resent: swept.resent };
     const runs = new Map<string, Claim[]>();
     for (const c of claims) {
       const run = runs.get(c.receiverOrg) ?? [];
@@ -298,19 +316,33 @@ export class MessageDispatcher {
    * @returns the totals
    */
   async drain(maxPasses = 1_000): Promise<DispatchResult> {
-    const total = { claimed: 0, delivered: 0, failed: 0, dead: 0, lost: 0 };
+    const total = { claimed: 0, delivered: 0, failed: 0, dead: 0, lost: 0, resent: 0 };
     for (let i = 0; i < maxPasses; i++) {
       const r = await this.runOnce();
-      if (r.claimed === 0) {
-        break;
-      }
       total.claimed += r.claimed;
       total.delivered += r.delivered;
       total.failed += r.failed;
       total.dead += r.dead;
       total.lost += r.lost;
+      total.resent += r.resent;
+      if (r.claimed === 0) {
+        break;
+      }
     }
     return total;
+  }
+
+  /**
+   * The sweep for overdue acknowledgements (part of every pass, at most every `sweepMs`): a
+   * delivery by HTTP whose receiving system has not acknowledged it within `ackTimeoutMs`, or
+   * answered transient-error, is queued again with a new envelope id (Bundle.id and timestamp of
+   * the POSTed copy; the MessageHeader.id stays), at most `maxResends` times. After the last
+   * resend it becomes a dead letter with the reason. MedCom's reliable messaging rules.
+   * @returns how many were queued again and how many became dead letters
+   */
+  async sweep(): Promise<{ resent: number; dead: number }> {
+    this.lastSweep = Date.now();
+    return this.db.transaction((tx) => resendUnacknowledged(tx, this.options.maxResends, this.options.ackTimeoutMs));
   }
 
   /** Polls in the background until close(). */
@@ -342,6 +374,22 @@ export class MessageDispatcher {
     }
     await this.running;
   }
+}
+
+/**
+ * The copy of a message POSTed on a resend: a new envelope (Bundle.id and Bundle.timestamp),
+ * the same MessageHeader.id and content. The stored text came from JSON.stringify, so parsing
+ * and serialising it again changes nothing else.
+ * @param content - the stored message
+ * @param envelopeId - the new Bundle.id
+ * @param now - the new Bundle.timestamp
+ * @returns the JSON text to POST
+ */
+function withEnvelope(content: string, envelopeId: string, now: Date): string {
+  const bundle = JSON.parse(content) as Bundle;
+  bundle.id = envelopeId;
+  bundle.timestamp = now.toISOString();
+  return JSON.stringify(bundle);
 }
 
 /**

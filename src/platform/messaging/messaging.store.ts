@@ -1,6 +1,6 @@
 import type { Queryable } from '../../db/index.ts';
 import type { OutboxTable } from '../outbox/outbox.store.ts';
-import { claimRuns, failRow, finishRow, releaseRows, renewRow, retryDeadRow } from '../outbox/outbox.store.ts';
+import { failRow, releaseRows, renewRow } from '../outbox/outbox.store.ts';
 
 /**
  * The only SQL of the messaging hub (tables in migration 0007_messaging.sql). Every function
@@ -49,6 +49,8 @@ export interface ClaimedDelivery {
   readonly endpointId: string | null;
   readonly role: 'primary' | 'cc';
   readonly attempts: number;
+  /** The Bundle.id to POST instead of the stored one (a resend), or null. */
+  readonly envelopeId: string | null;
 }
 
 /** An outbox row as operators see it. */
@@ -184,15 +186,42 @@ export async function insertOutbox(q: Queryable, messageSeq: number, rows: reado
  * @returns the claimed rows, in outbox order
  */
 export async function claimDeliveries(q: Queryable, token: string, receivers: number, runLength: number, leaseMs: number): Promise<ClaimedDelivery[]> {
-  const rows = await claimRuns<{ id: number | string; message_seq: number | string; receiver_org: string; endpoint_id: string | null; role: string; attempts: number }>(q, MESSAGE_OUTBOX, token, receivers, runLength, leaseMs);
-  return rows.map((r) => ({
-    id: Number(r.id),
-    messageSeq: Number(r.message_seq),
-    receiverOrg: r.receiver_org,
-    endpointId: r.endpoint_id,
-    role: r.role === 'cc' ? ('cc' as const) : ('primary' as const),
-    attempts: Number(r.attempts),
-  }));
+  const rows = await q.query<{ id: number | string; message_seq: number | string; receiver_org: string; endpoint_id: string | null; role: string; attempts: number; envelope_id: string | null }>(
+    `WITH heads AS (
+       SELECT DISTINCT ON (receiver_org) id FROM message_outbox WHERE status = 'pending' ORDER BY receiver_org, id
+     ), locked AS (
+       SELECT o.id, o.receiver_org FROM message_outbox o JOIN heads h ON h.id = o.id
+       WHERE o.status = 'pending' AND o.next_attempt_at <= now() AND (o.claimed_until IS NULL OR o.claimed_until < now())
+       ORDER BY o.id LIMIT $1
+       FOR UPDATE OF o SKIP LOCKED
+     ), runs AS (
+       SELECT id FROM locked
+       UNION ALL
+       SELECT r.id FROM locked l CROSS JOIN LATERAL (
+         SELECT x.id FROM (
+           SELECT n.id, bool_and(n.next_attempt_at <= now() AND (n.claimed_until IS NULL OR n.claimed_until < now())) OVER (ORDER BY n.id) AS clear
+             FROM (SELECT m.id, m.next_attempt_at, m.claimed_until FROM message_outbox m
+                    WHERE m.receiver_org = l.receiver_org AND m.status = 'pending' AND m.id > l.id ORDER BY m.id LIMIT $2) n
+         ) x WHERE x.clear
+       ) r
+     )
+     UPDATE message_outbox o
+        SET claimed_by = $3, claimed_until = now() + $4::double precision * interval '1 millisecond', attempts = o.attempts + 1
+       FROM runs WHERE o.id = runs.id AND o.status = 'pending'
+     RETURNING o.id, o.message_seq, o.receiver_org, o.endpoint_id, o.role, o.attempts, o.envelope_id`,
+    [receivers, Math.max(0, runLength - 1), token, leaseMs],
+  );
+  return rows
+    .map((r) => ({
+      id: Number(r.id),
+      messageSeq: Number(r.message_seq),
+      receiverOrg: r.receiver_org,
+      endpointId: r.endpoint_id,
+      role: r.role === 'cc' ? ('cc' as const) : ('primary' as const),
+      attempts: Number(r.attempts),
+      envelopeId: r.envelope_id,
+    }))
+    .sort((a, b) => a.id - b.id);
 }
 
 /**
@@ -212,10 +241,20 @@ export async function releaseDeliveries(q: Queryable, ids: readonly number[], to
  * @param q - the delivery transaction
  * @param id - outbox row
  * @param token - the claim token
+ * @param awaitAckMs - when the receiving system acknowledges: resend after this long without its
+ *   acknowledgement; undefined when nothing is awaited
  * @returns true when this claim finished it
  */
-export async function finishDelivery(q: Queryable, id: number, token: string): Promise<boolean> {
-  return finishRow(q, MESSAGE_OUTBOX, id, token);
+export async function finishDelivery(q: Queryable, id: number, token: string, awaitAckMs?: number): Promise<boolean> {
+  const rows = await q.query(
+    `UPDATE message_outbox SET status = 'delivered', finished = now(), claimed_until = NULL, last_error = NULL,
+            resend_due = now() + $3::double precision * interval '1 millisecond',
+            ack_code = CASE WHEN $3::double precision IS NULL THEN ack_code END,
+            ack_message_seq = CASE WHEN $3::double precision IS NULL THEN ack_message_seq END
+      WHERE id = $1 AND claimed_by = $2 AND status = 'pending' RETURNING id`,
+    [id, token, awaitAckMs ?? null],
+  );
+  return rows.length > 0;
 }
 
 /**
@@ -299,7 +338,14 @@ export async function findOutbox(q: Queryable, status: OutboxRow['status'], limi
  * @returns true when it was a dead letter
  */
 export async function updateDeadLetterForRetry(q: Queryable, id: number): Promise<boolean> {
-  return retryDeadRow(q, MESSAGE_OUTBOX, id);
+  const rows = await q.query(
+    `UPDATE message_outbox SET status = 'pending', attempts = 0, next_attempt_at = now(), claimed_by = NULL, claimed_until = NULL, finished = NULL,
+            resends = 0, ack_code = NULL, ack_message_seq = NULL, resend_due = NULL, acknowledged_at = NULL,
+            envelope_id = CASE WHEN resend_due IS NOT NULL OR acknowledged_at IS NOT NULL THEN gen_random_uuid()::text ELSE envelope_id END
+      WHERE id = $1 AND status = 'dead' RETURNING id`,
+    [id],
+  );
+  return rows.length > 0;
 }
 
 /**
@@ -406,4 +452,132 @@ export async function findDeliveryUrl(q: Queryable, organizationId: string): Pro
  */
 export async function renewLease(q: Queryable, id: number, token: string, leaseMs: number): Promise<boolean> {
   return renewRow(q, MESSAGE_OUTBOX, id, token, leaseMs);
+}
+
+/** A delivery an acknowledgement from the receiving system refers to. */
+export interface AcknowledgedDelivery {
+  readonly outboxId: number;
+  readonly messageSeq: number;
+  readonly eventCode: string;
+  readonly role: 'primary' | 'cc';
+  /** The acknowledgement the platform answered on the receiver's behalf (null: the receiving system acknowledges). */
+  readonly platformAck: boolean;
+  readonly status: OutboxRow['status'];
+  readonly ackCode: string | null;
+  readonly acknowledged: boolean;
+}
+
+/**
+ * Finds the delivery an acknowledgement refers to: the message `senderOrg` sent with
+ * MessageHeader.id `headerId`, as delivered to `receiverOrg`.
+ * @param q - connection or transaction
+ * @param senderOrg - the acknowledged message's sender (the acknowledgement's receiver)
+ * @param headerId - the acknowledged MessageHeader.id (`response.identifier`)
+ * @param receiverOrg - the acknowledged message's receiver (the acknowledgement's sender)
+ * @returns the delivery, when there is one
+ */
+export async function findAcknowledgedDelivery(q: Queryable, senderOrg: string, headerId: string, receiverOrg: string): Promise<AcknowledgedDelivery | undefined> {
+  const rows = await q.query<{ id: number | string; message_seq: number | string; event_code: string; role: string; platform_ack: boolean; status: OutboxRow['status']; ack_code: string | null; acknowledged: boolean }>(
+    `SELECT o.id, o.message_seq, m.event_code, o.role, m.ack_content IS NOT NULL AS platform_ack, o.status, o.ack_code, o.acknowledged_at IS NOT NULL AS acknowledged
+       FROM message m JOIN message_outbox o ON o.message_seq = m.seq AND o.receiver_org = $3
+      WHERE m.sender_org = $1 AND m.header_id = $2`,
+    [senderOrg, headerId, receiverOrg],
+  );
+  const r = rows[0];
+  return r === undefined
+    ? undefined
+    : {
+        outboxId: Number(r.id),
+        messageSeq: Number(r.message_seq),
+        eventCode: r.event_code,
+        role: r.role === 'cc' ? 'cc' : 'primary',
+        platformAck: r.platform_ack,
+        status: r.status,
+        ackCode: r.ack_code,
+        acknowledged: r.acknowledged,
+      };
+}
+
+/**
+ * Records the receiving system's final acknowledgement of a delivery, once; nothing more is
+ * awaited or resent. `ok`: delivered (also a delivery waiting to be resent, or given up as a dead
+ * letter). `fatal-error`: the receiving system refused the message, so it becomes a dead letter
+ * with that reason, for operators.
+ * @param q - the transaction that stores the acknowledgement
+ * @param outboxId - the acknowledged delivery
+ * @param code - ok or fatal-error
+ * @param ackSeq - the acknowledgement as stored in `message`
+ * @param reason - for fatal-error: what the receiving system said
+ * @returns false when the delivery already had its final acknowledgement (nothing changed)
+ */
+export async function updateAcknowledged(q: Queryable, outboxId: number, code: 'ok' | 'fatal-error', ackSeq: number, reason: string | null): Promise<boolean> {
+  const rows = await q.query(
+    `UPDATE message_outbox
+        SET acknowledged_at = now(), ack_code = $2, ack_message_seq = $3, resend_due = NULL, claimed_until = NULL,
+            status = CASE WHEN $2 = 'fatal-error' THEN 'dead' ELSE 'delivered' END,
+            finished = CASE WHEN $2 = 'fatal-error' THEN now() ELSE coalesce(finished, now()) END,
+            last_error = CASE WHEN $2 = 'fatal-error' THEN $4 WHEN status = 'delivered' THEN last_error END
+      WHERE id = $1 AND acknowledged_at IS NULL RETURNING id`,
+    [outboxId, code, ackSeq, reason],
+  );
+  return rows.length > 0;
+}
+
+/**
+ * Records a transient-error acknowledgement: a delivery waiting for its acknowledgement is due
+ * for its resend at once (the sweep resends it, or makes it a dead letter after the last resend).
+ * @param q - the transaction that stores the acknowledgement
+ * @param outboxId - the acknowledged delivery
+ * @param ackSeq - the acknowledgement as stored in `message`
+ * @returns false when the delivery already had its final acknowledgement (nothing changed)
+ */
+export async function updateTransientlyAcknowledged(q: Queryable, outboxId: number, ackSeq: number): Promise<boolean> {
+  const rows = await q.query(
+    `UPDATE message_outbox
+        SET ack_code = 'transient-error', ack_message_seq = $2,
+            resend_due = CASE WHEN status = 'delivered' AND resend_due IS NOT NULL THEN now() ELSE resend_due END
+      WHERE id = $1 AND acknowledged_at IS NULL RETURNING id`,
+    [outboxId, ackSeq],
+  );
+  return rows.length > 0;
+}
+
+/**
+ * The sweep of deliveries whose acknowledgement is overdue (or came as transient-error): each is
+ * queued again with a new envelope id while it has resends left, else it becomes a dead letter
+ * with the reason. A last transient-error acknowledgement is then forwarded to the sender.
+ * @param q - transaction
+ * @param maxResends - most resends of one delivery
+ * @param ackTimeoutMs - the time limit, for the reasons operators read
+ * @returns how many were queued again and how many became dead letters
+ */
+export async function resendUnacknowledged(q: Queryable, maxResends: number, ackTimeoutMs: number): Promise<{ resent: number; dead: number }> {
+  const minutes = Math.round(ackTimeoutMs / 60_000) >= 1 ? `${Math.round(ackTimeoutMs / 60_000)} min` : `${ackTimeoutMs} ms`;
+  const resent = await q.query(
+    `UPDATE message_outbox
+        SET status = 'pending', resends = resends + 1, envelope_id = gen_random_uuid()::text, attempts = 0, next_attempt_at = now(),
+            claimed_by = NULL, claimed_until = NULL, finished = NULL, resend_due = NULL,
+            last_error = CASE WHEN ack_code = 'transient-error' THEN 'genforsendes: modtagerens system svarede transient-error'
+                              ELSE 'genforsendes: ingen kvittering fra modtagerens system inden for ' || $2 END
+      WHERE status = 'delivered' AND resend_due <= now() AND resends < $1 RETURNING id`,
+    [maxResends, minutes],
+  );
+  const dead = await q.query<{ ack_message_seq: number | string | null; ack_code: string | null }>(
+    `UPDATE message_outbox
+        SET status = 'dead', finished = now(),
+            last_error = CASE WHEN ack_code = 'transient-error'
+                              THEN 'modtagerens system svarede transient-error også efter ' || resends || ' genforsendelser; kvitteringen er sendt til afsenderen'
+                              ELSE 'ingen kvittering fra modtagerens system efter ' || resends || ' genforsendelser (kvitteringsfrist ' || $2 || ')' END
+      WHERE status = 'delivered' AND resend_due <= now() AND resends >= $1 RETURNING ack_message_seq, ack_code`,
+    [maxResends, minutes],
+  );
+  const forward = dead.filter((r) => r.ack_code === 'transient-error' && r.ack_message_seq !== null).map((r) => Number(r.ack_message_seq));
+  if (forward.length > 0) {
+    await q.query(
+      `INSERT INTO message_outbox (message_seq, receiver_org, role)
+       SELECT m.seq, m.receiver_org, 'primary' FROM message m WHERE m.seq = ANY($1::bigint[]) ON CONFLICT DO NOTHING`,
+      [forward],
+    );
+  }
+  return { resent: resent.length, dead: dead.length };
 }

@@ -1,4 +1,4 @@
-import type { Endpoint, OperationDefinition, Organization } from '@medplum/fhirtypes';
+import type { Endpoint, OperationDefinition, OperationOutcome, Organization } from '@medplum/fhirtypes';
 import type { Queryable } from '../../db/index.ts';
 import { RequestGuard } from '../access/guard.ts';
 import type { Principal } from '../access/principal.ts';
@@ -9,16 +9,30 @@ import type { FhirResponse, OperationHandler } from '../fhir/rest.ts';
 import type { Party } from './acknowledgement.ts';
 import { buildAcknowledgement } from './acknowledgement.ts';
 import type { OrganizationAddress, ParsedMessage } from './message.ts';
-import { ACKNOWLEDGEMENT_EVENT, AckError, MEDCOM_EVENT_SYSTEM, MESSAGE_PROFILES, fatalOutcome, parseMessage } from './message.ts';
-import type { NewOutboxRow } from './messaging.store.ts';
-import { findInbox as readInboxRows, findResourceContent, findSenderBinding, findSentMessage, insertMessage, insertOutbox, insertSenderBinding } from './messaging.store.ts';
+import { ACKNOWLEDGEMENT_EVENT, AckError, MEDCOM_EVENT_SYSTEM, MESSAGE_PROFILES, fatalOutcome, parseMessage, resolveInBundle } from './message.ts';
+import type { AcknowledgedDelivery, NewOutboxRow } from './messaging.store.ts';
+import {
+  findAcknowledgedDelivery,
+  findDeliveryUrl,
+  findInbox as readInboxRows,
+  findResourceContent,
+  findSenderBinding,
+  findSentMessage,
+  insertMessage,
+  insertOutbox,
+  insertSenderBinding,
+  updateAcknowledged,
+  updateTransientlyAcknowledged,
+} from './messaging.store.ts';
 
 /**
  * The sending side of the MedCom messaging hub: `POST /fhir/$process-message` checks a message
  * (structure, MedCom profile, sender, receivers and the message types they accept), stores it
- * and its outbox rows in one transaction, and answers with the acknowledgement. Fatal problems
- * are answered with an OperationOutcome (4xx) and nothing is stored. Delivery is the
- * dispatcher's job (dispatcher.ts). See docs/messaging.md.
+ * and its outbox rows in one transaction, and answers with the acknowledgement (or, when the
+ * receiver's own system acknowledges, an informational outcome). An acknowledgement from a
+ * receiving system is linked to the delivery it acknowledges. Fatal problems are answered with
+ * an OperationOutcome (4xx) and nothing is stored. Delivery and resends are the dispatcher's job
+ * (dispatcher.ts). See docs/messaging.md.
  */
 
 /** `$process-message` (FHIR R4 messaging, https://hl7.org/fhir/R4/messageheader-operation-process-message.html). */
@@ -32,7 +46,7 @@ export const processMessageOperation: OperationDefinition = {
   kind: 'operation',
   code: 'process-message',
   description:
-    'Accepts a MedCom message Bundle (MessageHeader first, Provenance, focus resources), validates it against its MedCom profile, checks that the caller may send as MessageHeader.sender and that each receiver accepts the message type, stores it and queues its delivery. Answers with the acknowledgement (ok); a fatal problem is answered with an OperationOutcome and nothing is stored. A duplicate (same sender, MessageHeader.id) gets the first answer again.',
+    'Accepts a MedCom message Bundle (MessageHeader first, Provenance, focus resources), validates it against its MedCom profile, checks that the caller may send as MessageHeader.sender and that each receiver accepts the message type, stores it and queues its delivery. Answers with the acknowledgement (ok) when the platform is the receiving system (platform inbox), else with an informational outcome: the receiver\'s own system acknowledges through this operation, and its acknowledgement is linked to the delivery by response.identifier and forwarded to the sender. A fatal problem is answered with an OperationOutcome and nothing is stored. A duplicate (same sender, MessageHeader.id) gets the first answer again.',
   system: true,
   type: false,
   instance: false,
@@ -189,7 +203,7 @@ export class MessagingService {
     // A duplicate gets the first answer, whatever changed since (MedCom reliable messaging).
     const seen = await findSentMessage(this.repo.platform.db, senderOrg.id, message.headerId, message.bundleId);
     if (seen.byHeader !== undefined) {
-      return answer(seen.byHeader.ackContent);
+      return answer(seen.byHeader.ackContent, seen.byHeader.eventCode);
     }
     if (seen.byBundle !== undefined) {
       throw new OperationOutcomeError(fatalOutcome('conflict', [{ text: `Bundle.id ${message.bundleId} er allerede brugt til en anden meddelelse; en ny meddelelse skal have nyt Bundle.id`, expression: 'Bundle.id' }]));
@@ -219,10 +233,16 @@ export class MessagingService {
     }
     const primary = receivers.find((r) => r.use === 'primary')!;
     const isAck = message.eventCode === ACKNOWLEDGEMENT_EVENT;
+    // An acknowledgement from a receiving system: the delivery it acknowledges (refused if none).
+    const acknowledged = isAck ? await this.acknowledgedDelivery(message, senderOrg, primary.party.organization.id) : undefined;
+    // An acknowledgement is never acknowledged. A receiver with its own system (a delivery URL)
+    // acknowledges itself; for a receiver reading its platform inbox the platform acknowledges.
+    const receiverAcknowledges = isAck || (await findDeliveryUrl(this.repo.platform.db, primary.party.organization.id)) !== undefined;
     const senderParty: Party = { organization: senderOrg, endpoint: await this.endpointAccepting(senderOrg, ACKNOWLEDGEMENT_EVENT) };
-    // An acknowledgement is never acknowledged.
-    const ackContent = isAck ? null : JSON.stringify(buildAcknowledgement(message, primary.party, senderParty, this.repo.platform.baseUrl, new Date()));
-    const outbox: NewOutboxRow[] = receivers.map((r) => ({ receiverOrg: r.party.organization.id, endpointId: r.party.endpoint?.id ?? null, role: r.use }));
+    const ackContent = receiverAcknowledges ? null : JSON.stringify(buildAcknowledgement(message, primary.party, senderParty, this.repo.platform.baseUrl, new Date()));
+    // A transient-error acknowledgement is held back: the platform resends, and the sender gets the final answer.
+    const held = acknowledged?.code === 'transient-error';
+    const outbox: NewOutboxRow[] = held ? [] : receivers.map((r) => ({ receiverOrg: r.party.organization.id, endpointId: r.party.endpoint?.id ?? null, role: r.use }));
 
     return caller.transaction(async (tx) => {
       const seq = await insertMessage(tx, {
@@ -238,7 +258,7 @@ export class MessagingService {
         // A copy sent at the same moment won the race: answer as for any duplicate.
         const again = await findSentMessage(tx, senderOrg.id, message.headerId, message.bundleId);
         if (again.byHeader !== undefined) {
-          return answer(again.byHeader.ackContent);
+          return answer(again.byHeader.ackContent, again.byHeader.eventCode);
         }
         throw new OperationOutcomeError(fatalOutcome('conflict', [{ text: `Bundle.id ${message.bundleId} er allerede brugt til en anden meddelelse`, expression: 'Bundle.id' }]));
       }
@@ -246,9 +266,55 @@ export class MessagingService {
       for (const hook of this.acceptHooks) {
         await hook(tx, { seq, message, senderOrg: senderOrg.id, receiverOrg: primary.party.organization.id });
       }
+      if (acknowledged !== undefined) {
+        const linked = acknowledged.code === 'transient-error' ? await updateTransientlyAcknowledged(tx, acknowledged.delivery.outboxId, seq) : await updateAcknowledged(tx, acknowledged.delivery.outboxId, acknowledged.code, seq, acknowledged.code === 'fatal-error' ? refusalReason(message) : null);
+        if (!linked) {
+          // Another acknowledgement for the same delivery was stored meanwhile: roll back.
+          throw new OperationOutcomeError(alreadyAcknowledged(message.header.response?.identifier ?? message.headerId));
+        }
+      }
       guard.touched('Bundle', message.bundleId, []);
-      return answer(ackContent);
+      return answer(ackContent, message.eventCode);
     });
+  }
+
+  /**
+   * Links an acknowledgement from a receiving system to the delivery it acknowledges: the message
+   * its receiver (the original sender) sent with MessageHeader.id = `response.identifier` to its
+   * sender. Refused (nothing stored) when there is no such delivery, when it is itself an
+   * acknowledgement, when the platform acknowledged it already on the receiver's behalf, or when
+   * it already has its final acknowledgement.
+   */
+  private async acknowledgedDelivery(message: ParsedMessage, ackSender: Organization & { id: string }, ackReceiver: string): Promise<{ delivery: AcknowledgedDelivery; code: 'ok' | 'transient-error' | 'fatal-error' }> {
+    const response = message.header.response;
+    const where = 'Bundle.entry[0].resource.response.identifier';
+    const code = response?.code;
+    if (response?.identifier === undefined || (code !== 'ok' && code !== 'transient-error' && code !== 'fatal-error')) {
+      throw new OperationOutcomeError(fatalOutcome('invalid', [{ text: 'En kvittering skal have MessageHeader.response med identifier og code (ok, transient-error eller fatal-error)', expression: 'Bundle.entry[0].resource.response' }]));
+    }
+    const delivery = await findAcknowledgedDelivery(this.repo.platform.db, ackReceiver, response.identifier, ackSender.id);
+    if (delivery === undefined) {
+      throw new OperationOutcomeError(
+        fatalOutcome('invalid', [
+          {
+            text: `Kvitteringen gælder en ukendt meddelelse: ${ackSender.name ?? ackSender.id} har ikke fået en meddelelse med MessageHeader.id ${response.identifier} fra modtageren af kvitteringen gennem platformen`,
+            expression: where,
+          },
+        ]),
+      );
+    }
+    if (delivery.eventCode === ACKNOWLEDGEMENT_EVENT) {
+      throw new OperationOutcomeError(fatalOutcome('invalid', [{ text: `Meddelelsen ${response.identifier} er selv en kvittering, og en kvittering kvitteres aldrig`, expression: where }]));
+    }
+    if (delivery.role === 'primary' && delivery.platformAck) {
+      throw new OperationOutcomeError(
+        fatalOutcome('conflict', [{ text: `Platformen har allerede kvitteret for ${ackSender.name ?? ackSender.id} på meddelelsen ${response.identifier} (modtageren havde ingen egen leveringsadresse, da meddelelsen blev modtaget)`, expression: where }]),
+      );
+    }
+    if (delivery.acknowledged) {
+      throw new OperationOutcomeError(alreadyAcknowledged(response.identifier, delivery.ackCode));
+    }
+    return { delivery, code };
   }
 
   /** The Bundle must claim the MedCom profile of its message type and conform to it. */
@@ -346,6 +412,39 @@ function describe(a: OrganizationAddress): string {
   return a.sor !== undefined ? `SOR ${a.sor}` : a.gln !== undefined ? `GLN ${a.gln}` : a.reference;
 }
 
-function answer(ackContent: string | null): FhirResponse {
-  return { status: 200, body: ackContent ?? JSON.stringify({ ...allOk, issue: [{ severity: 'information', code: 'informational', details: { text: 'Kvitteringen er modtaget og videresendt' } }] }) };
+/**
+ * @param ack - a fatal-error acknowledgement
+ * @returns what the receiving system said, for operators (its OperationOutcome's codes and texts)
+ */
+function refusalReason(ack: ParsedMessage): string {
+  const ref = ack.header.response?.details?.reference;
+  const outcome = ref === undefined ? undefined : resolveInBundle(ack.bundle, ref);
+  const said =
+    outcome?.resourceType === 'OperationOutcome'
+      ? (outcome.issue ?? []).map((i) => [...(i.details?.coding ?? []).map((c) => c.code ?? ''), i.details?.text ?? i.diagnostics ?? ''].filter((x) => x !== '').join(': ')).filter((x) => x !== '')
+      : [];
+  return `modtagerens system afviste meddelelsen (fatal-error)${said.length === 0 ? '' : `: ${said.join('; ')}`}`.slice(0, 1_000);
+}
+
+function alreadyAcknowledged(headerId: string, code?: string | null): OperationOutcome {
+  return fatalOutcome('conflict', [
+    {
+      text: `Meddelelsen ${headerId} er allerede kvitteret${code === null || code === undefined ? '' : ` (${code})`}; en anden kvittering for samme meddelelse afvises`,
+      expression: 'Bundle.entry[0].resource.response.identifier',
+    },
+  ]);
+}
+
+/**
+ * The answer to an accepted message, and to every copy of it later.
+ * @param ackContent - the acknowledgement the platform wrote on the receiver's behalf, if any
+ * @param eventCode - the message type
+ * @returns the acknowledgement, or an informational outcome
+ */
+function answer(ackContent: string | null, eventCode: string): FhirResponse {
+  if (ackContent !== null) {
+    return { status: 200, body: ackContent };
+  }
+  const text = eventCode === ACKNOWLEDGEMENT_EVENT ? 'Kvitteringen er modtaget og knyttet til den kvitterede meddelelse; en kvittering kvitteres ikke' : 'Meddelelsen er modtaget og sendes til modtagerens eget system, som selv kvitterer';
+  return { status: 200, body: JSON.stringify({ ...allOk, issue: [{ severity: 'information', code: 'informational', details: { text } }] }) };
 }

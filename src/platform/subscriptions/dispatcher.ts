@@ -19,7 +19,8 @@ import type { SubscriptionService } from './service.ts';
  * subscription into `error` with the reason in `Subscription.error`.
  */
 
-export interface SubscriptionDispatcherOptions extends DispatcherOptions {
+/** The hub's dispatcher options without its acknowledgement sweep (notifications are not acknowledged). */
+export interface SubscriptionDispatcherOptions extends Omit<DispatcherOptions, 'ackTimeoutMs' | 'maxResends' | 'sweepMs'> {
   /** How long websocket notifications wait for a bound client before they are dropped (default 24 h). */
   readonly websocketRetentionMs?: number;
 }
@@ -106,7 +107,7 @@ export class SubscriptionDispatcher {
     await expireWebsocketNotifications(this.db, this.options.websocketRetentionMs);
     const token = `${this.options.workerId}:${randomUUID()}`;
     const claims: Claim[] = (await claimNotifications(this.db, token, this.options.batchSize, this.options.runLength, this.options.leaseMs, this.service.boundSubscriptions())).map((c) => ({ ...c, token }));
-    const counts = { claimed: claims.length, delivered: 0, failed: 0, dead: 0, lost: 0 };
+    const counts = { claimed: claims.length, delivered: 0, failed: 0, dead: 0, lost: 0, resent: 0 };
     const runs = new Map<string, Claim[]>();
     for (const c of claims) {
       runs.set(c.subscriptionId, [...(runs.get(c.subscriptionId) ?? []), c]);
@@ -198,7 +199,7 @@ export class SubscriptionDispatcher {
    * @returns the totals
    */
   async drain(maxPasses = 1_000): Promise<DispatchResult> {
-    const total = { claimed: 0, delivered: 0, failed: 0, dead: 0, lost: 0 };
+    const total = { claimed: 0, delivered: 0, failed: 0, dead: 0, lost: 0, resent: 0 };
     for (let i = 0; i < maxPasses; i++) {
       const r = await this.runOnce();
       if (r.claimed === 0) {
