@@ -139,7 +139,7 @@ const SERVER_LIMITS: Readonly<Record<string, KnownRejection>> = {
 const STUB_CONTENT: Readonly<Record<string, Record<string, unknown>>> = {
   Composition: { status: 'final', type: { text: 'stub' }, date: '2019-11-01', author: [{ display: 'stub' }], title: 'stub' },
   Condition: { subject: { display: 'stub' } },
-  // The stays refused by the workflow events are stubbed as finished ambulant contacts, which notify no one.
+  // Encounters that other examples reference, where the Encounter's own example is refused, are stored as finished ambulant contacts, which notify no municipality.
   Encounter: { status: 'finished', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' } },
   DeviceMetric: { type: { text: 'stub' }, category: 'measurement' },
   DiagnosticReport: { status: 'final', code: { text: 'stub' } },

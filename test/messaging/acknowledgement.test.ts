@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import type { Bundle, Endpoint, MessageHeader, OperationOutcome, Organization, Provenance } from '@medplum/fhirtypes';
@@ -13,7 +11,7 @@ import type { TestApp } from '../support.ts';
 import { ConfigError } from '../../src/config/load.ts';
 import { createTestApp, loadTestConfig, sharedValidator } from '../support.ts';
 import type { Sender } from './messaging-support.ts';
-import { PACKAGES, addressOf, copy, createSender, headerOf, inboxBundles, messagingCounts, putReferenceUnits, putResources, readdress, renew } from './messaging-support.ts';
+import { PACKAGES, addressOf, copy, createSender, headerOf, inboxBundles, messagingCounts, putReferenceUnits, putResources, readdress, renew, HttpTestServer } from './messaging-support.ts';
 
 /**
  * Acknowledgements from the receiving systems (MedCom Acknowledgement 2.0.3 and reliable
@@ -32,34 +30,12 @@ const ACK_TIMEOUT_MS = 400;
 const ACK_ERROR_SYSTEM = 'http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-acknowledgement-error-codes';
 
 /** The receiving systems of both units: one HTTP server, a path per unit; answers 200 to every POST. */
-class Systems {
+class Systems extends HttpTestServer {
   readonly received: { path: string; body: Bundle }[] = [];
-  private server: Server | undefined;
-  port = 0;
 
-  async start(): Promise<void> {
-    const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        this.received.push({ path: req.url ?? '', body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Bundle });
-        res.writeHead(200).end();
-      });
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    this.port = (server.address() as AddressInfo).port;
-    this.server = server;
-  }
-
-  async stop(): Promise<void> {
-    const s = this.server;
-    if (s !== undefined) {
-      s.closeAllConnections();
-      await new Promise<void>((resolve) => s.close(() => resolve()));
-    }
+  protected handle(req: IncomingMessage, body: Buffer, res: ServerResponse): void {
+    this.received.push({ path: req.url ?? '', body: JSON.parse(body.toString('utf8')) as Bundle });
+    res.writeHead(200).end();
   }
 
   url(unit: string): string {

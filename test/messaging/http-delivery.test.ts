@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import type { Bundle, Organization } from '@medplum/fhirtypes';
@@ -19,7 +17,7 @@ import {
 import type { TestApp } from '../support.ts';
 import { createTestApp } from '../support.ts';
 import type { Sender } from './messaging-support.ts';
-import { PACKAGES, addressOf, createSender, headerOf, inboxBundles, putReferenceUnits, readdress, renew } from './messaging-support.ts';
+import { PACKAGES, addressOf, createSender, headerOf, inboxBundles, putReferenceUnits, readdress, renew, HttpTestServer } from './messaging-support.ts';
 
 /**
  * Delivery by HTTP to a receiving organisation's own system, against a real HTTP server on
@@ -35,45 +33,22 @@ const HOME_CARE = 'hjemmepleje-0751';
 type Answer = 'ok' | 'unavailable' | 'bad-request' | { hangMs: number };
 
 /** A receiving system: a real HTTP server on 127.0.0.1 that can be stopped and started on its port. */
-class Receiver {
+class Receiver extends HttpTestServer {
   readonly received: { path: string | undefined; contentType: string | undefined; body: Bundle }[] = [];
   answer: (b: Bundle) => Answer = () => 'ok';
-  private server: Server | undefined;
-  port = 0;
 
-  async start(): Promise<void> {
-    const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Bundle;
-        this.received.push({ path: req.url, contentType: req.headers['content-type'], body });
-        const a = this.answer(body);
-        if (typeof a === 'object') {
-          setTimeout(() => res.writeHead(200).end(), a.hangMs).unref();
-        } else if (a === 'ok') {
-          res.writeHead(200).end();
-        } else if (a === 'unavailable') {
-          res.writeHead(503, { 'content-type': 'text/plain' }).end('vedligeholdelse');
-        } else {
-          res.writeHead(400, { 'content-type': 'application/fhir+json' }).end(JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'invalid', diagnostics: 'ukendt patient' }] }));
-        }
-      });
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
-    });
-    this.port = (server.address() as AddressInfo).port;
-    this.server = server;
-  }
-
-  async stop(): Promise<void> {
-    const s = this.server;
-    this.server = undefined;
-    if (s !== undefined) {
-      s.closeAllConnections();
-      await new Promise<void>((resolve) => s.close(() => resolve()));
+  protected handle(req: IncomingMessage, raw: Buffer, res: ServerResponse): void {
+    const body = JSON.parse(raw.toString('utf8')) as Bundle;
+    this.received.push({ path: req.url, contentType: req.headers['content-type'], body });
+    const a = this.answer(body);
+    if (typeof a === 'object') {
+      setTimeout(() => res.writeHead(200).end(), a.hangMs).unref();
+    } else if (a === 'ok') {
+      res.writeHead(200).end();
+    } else if (a === 'unavailable') {
+      res.writeHead(503, { 'content-type': 'text/plain' }).end('vedligeholdelse');
+    } else {
+      res.writeHead(400, { 'content-type': 'application/fhir+json' }).end(JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'invalid', diagnostics: 'ukendt patient' }] }));
     }
   }
 

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Bundle, Endpoint, MessageHeader, Organization, Resource } from '@medplum/fhirtypes';
 import { clientCredentialsToken } from '../../src/platform/identity/index.ts';
 import { IdentifierSystem } from '../../src/platform/identifiers/systems.ts';
@@ -253,4 +256,39 @@ export function renew(b: Bundle): Bundle {
  */
 export function ackErrorCodes(o: { issue?: { details?: { coding?: { code?: string }[] } }[] }): string[] {
   return (o.issue ?? []).flatMap((i) => (i.details?.coding ?? []).map((c) => c.code ?? ''));
+}
+
+/**
+ * A real HTTP server on 127.0.0.1 standing in for a receiving system. It can be stopped and
+ * started again on the same port, to play a receiver that is down for a while.
+ */
+export abstract class HttpTestServer {
+  private server: Server | undefined;
+  port = 0;
+
+  /** Answers one request whose body has been read. */
+  protected abstract handle(req: IncomingMessage, body: Buffer, res: ServerResponse): void;
+
+  async start(): Promise<void> {
+    const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => this.handle(req, Buffer.concat(chunks), res));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', () => resolve());
+    });
+    this.port = (server.address() as AddressInfo).port;
+    this.server = server;
+  }
+
+  async stop(): Promise<void> {
+    const s = this.server;
+    this.server = undefined;
+    if (s !== undefined) {
+      s.closeAllConnections();
+      await new Promise<void>((resolve) => s.close(() => resolve()));
+    }
+  }
 }

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
@@ -11,6 +10,7 @@ import { SubscriptionDispatcher, retryDeadNotification } from '../../src/platfor
 import { subscriptionsOf } from '../../src/server/subscriptions.ts';
 import { systemToken } from '../auth-support.ts';
 import type { TestApp } from '../support.ts';
+import { HttpTestServer } from './messaging-support.ts';
 import { countRows, createTestApp } from '../support.ts';
 
 /**
@@ -27,36 +27,13 @@ interface Received {
 }
 
 /** A subscriber's system: a real HTTP server on 127.0.0.1 that can be stopped and started on its port. */
-class Receiver {
+class Receiver extends HttpTestServer {
   readonly received: Received[] = [];
   status = 200;
-  private server: Server | undefined;
-  port = 0;
 
-  async start(): Promise<void> {
-    const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        this.received.push({ path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-        res.writeHead(this.status).end();
-      });
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
-    });
-    this.port = (server.address() as AddressInfo).port;
-    this.server = server;
-  }
-
-  async stop(): Promise<void> {
-    const s = this.server;
-    this.server = undefined;
-    if (s !== undefined) {
-      s.closeAllConnections();
-      await new Promise<void>((resolve) => s.close(() => resolve()));
-    }
+  protected handle(req: IncomingMessage, body: Buffer, res: ServerResponse): void {
+    this.received.push({ path: req.url ?? '', headers: req.headers, body: body.toString('utf8') });
+    res.writeHead(this.status).end();
   }
 
   url(path: string): string {

@@ -13,8 +13,8 @@ import type { ParsedMessage } from './message.ts';
 const ACK_HEADER_PROFILE = 'http://medcomfhir.dk/ig/acknowledgement/StructureDefinition/medcom-messaging-acknowledgementHeader';
 const PROVENANCE_PROFILE = 'http://medcomfhir.dk/ig/messaging/StructureDefinition/medcom-messaging-provenance';
 const ORGANIZATION_PROFILE = 'http://medcomfhir.dk/ig/messaging/StructureDefinition/medcom-messaging-organization';
-const ACTIVITY_SYSTEM = 'http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-activityCodes';
-const DESTINATION_USE_SYSTEM = 'http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-destinationUse';
+export const ACTIVITY_SYSTEM = 'http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-activityCodes';
+export const DESTINATION_USE_SYSTEM = 'http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-destinationUse';
 
 /** A platform organisation taking part in a message, with its MedCom address. */
 export interface Party {
@@ -57,6 +57,36 @@ export function bundledOrganization(o: Organization & { id: string }): Organizat
  * @param now - the time of acknowledgement
  * @returns the acknowledgement message
  */
+/**
+ * The Provenance of a MedCom message: who did what (the activity code) to which MessageHeader,
+ * and, for a reply, correction or acknowledgement, the earlier MessageHeader it revises.
+ * @param p - its parts; `profile` defaults to the MedCom messaging Provenance
+ * @returns the Provenance
+ */
+export function messageProvenance(p: {
+  readonly id: string;
+  readonly headerId: string;
+  readonly when: string;
+  readonly activity: string;
+  readonly agentOrg: string;
+  readonly revises?: string;
+  readonly entities?: NonNullable<Provenance['entity']>;
+  readonly profile?: string;
+}): Provenance {
+  const entity = [...(p.revises === undefined ? [] : [{ role: 'revision' as const, what: { reference: `MessageHeader/${p.revises}` } }]), ...(p.entities ?? [])];
+  return {
+    resourceType: 'Provenance',
+    id: p.id,
+    meta: { profile: [p.profile ?? PROVENANCE_PROFILE] },
+    target: [{ reference: `MessageHeader/${p.headerId}` }],
+    occurredDateTime: p.when,
+    recorded: p.when,
+    activity: { coding: [{ system: ACTIVITY_SYSTEM, code: p.activity }] },
+    agent: [{ who: { reference: `Organization/${p.agentOrg}` } }],
+    ...(entity.length === 0 ? {} : { entity }),
+  };
+}
+
 export function buildAcknowledgement(message: ParsedMessage, receiver: Party, sender: Party, baseUrl: string, now: Date): Bundle {
   const headerId = randomUUID();
   const provenanceId = randomUUID();
@@ -81,17 +111,7 @@ export function buildAcknowledgement(message: ParsedMessage, receiver: Party, se
     source: { endpoint: sorEndpoint(receiver) },
     response: { identifier: message.headerId, code: 'ok' },
   };
-  const provenance: Provenance = {
-    resourceType: 'Provenance',
-    id: provenanceId,
-    meta: { profile: [PROVENANCE_PROFILE] },
-    target: [{ reference: `MessageHeader/${headerId}` }],
-    occurredDateTime: when,
-    recorded: when,
-    activity: { coding: [{ system: ACTIVITY_SYSTEM, code: 'acknowledgement' }] },
-    agent: [{ who: { reference: `Organization/${receiver.organization.id}` } }],
-    entity: [{ role: 'revision', what: { reference: `MessageHeader/${message.headerId}` } }],
-  };
+  const provenance = messageProvenance({ id: provenanceId, headerId, when, activity: 'acknowledgement', agentOrg: receiver.organization.id, revises: message.headerId });
   const orgs = receiver.organization.id === sender.organization.id ? [receiver.organization] : [receiver.organization, sender.organization];
   return {
     resourceType: 'Bundle',

@@ -25,7 +25,7 @@ import { OperationOutcomeError, badRequest, forbidden, tooLarge } from '../fhir/
 import { FhirRepository } from '../fhir/repo.ts';
 import type { FhirResponse, OperationHandler } from '../fhir/rest.ts';
 import { IdentifierSystem } from '../identifiers/systems.ts';
-import { bundledOrganization, sorEndpoint } from './acknowledgement.ts';
+import { DESTINATION_USE_SYSTEM, bundledOrganization, messageProvenance, sorEndpoint } from './acknowledgement.ts';
 import type { CareCommunicationRow } from './care-communication.store.ts';
 import { findCareCommunications, findReceivedCareCommunication, insertCareCommunication } from './care-communication.store.ts';
 import { AckError, DESTINATION_USE_URL, MEDCOM_EVENT_SYSTEM, MESSAGE_PROFILES, fatalOutcome } from './message.ts';
@@ -44,8 +44,6 @@ import { endpointAccepts } from './service.ts';
 
 export const CARE_COMMUNICATION_EVENT = 'care-communication-message';
 const CATEGORY_SYSTEM = 'http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-careCommunication-categoryCodes';
-const ACTIVITY_SYSTEM = 'http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-activityCodes';
-const DESTINATION_USE_SYSTEM = 'http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-destinationUse';
 const CC = 'http://medcomfhir.dk/ig/carecommunication/StructureDefinition';
 const CORE = 'http://medcomfhir.dk/ig/core/StructureDefinition';
 const MESSAGE_DEFINITION = 'http://medcomfhir.dk/ig/messagedefinitions/MessageDefinition/MedComCareCommunicationMessageDefinition|5.0';
@@ -554,17 +552,7 @@ export class CareCommunicationService {
 
   private provenance(headerId: string, activity: 'new-message' | 'reply-message', senderId: string, now: string, payloads: readonly CommunicationPayload[], precedingHeaderId: string | undefined): Provenance {
     const sources = payloads.map((p) => ({ role: 'source' as const, what: { identifier: { value: p.extension!.find((e) => e.url === EXT.identifier)!.valueIdentifier!.value! } } }));
-    return {
-      resourceType: 'Provenance',
-      id: randomUUID(),
-      meta: { profile: [`${CC}/medcom-careCommunication-provenance`] },
-      target: [{ reference: `MessageHeader/${headerId}` }],
-      occurredDateTime: now,
-      recorded: now,
-      activity: { coding: [{ system: ACTIVITY_SYSTEM, code: activity }] },
-      agent: [{ who: { reference: `Organization/${senderId}` } }],
-      entity: [...(precedingHeaderId === undefined ? [] : [{ role: 'revision' as const, what: { reference: `MessageHeader/${precedingHeaderId}` } }]), ...sources],
-    };
+    return messageProvenance({ id: randomUUID(), profile: `${CC}/medcom-careCommunication-provenance`, headerId, when: now, activity, agentOrg: senderId, ...(precedingHeaderId === undefined ? {} : { revises: precedingHeaderId }), entities: sources });
   }
 
   private bundle(resources: readonly Resource[], now: string): Bundle {

@@ -1,6 +1,6 @@
 import type { Queryable } from '../../db/index.ts';
 import type { OutboxTable } from '../outbox/outbox.store.ts';
-import { failRow, releaseRows, renewRow } from '../outbox/outbox.store.ts';
+import { claimRuns, failRow, releaseRows, renewRow } from '../outbox/outbox.store.ts';
 
 /**
  * The only SQL of the messaging hub (tables in migration 0007_messaging.sql). Every function
@@ -186,42 +186,16 @@ export async function insertOutbox(q: Queryable, messageSeq: number, rows: reado
  * @returns the claimed rows, in outbox order
  */
 export async function claimDeliveries(q: Queryable, token: string, receivers: number, runLength: number, leaseMs: number): Promise<ClaimedDelivery[]> {
-  const rows = await q.query<{ id: number | string; message_seq: number | string; receiver_org: string; endpoint_id: string | null; role: string; attempts: number; envelope_id: string | null }>(
-    `WITH heads AS (
-       SELECT DISTINCT ON (receiver_org) id FROM message_outbox WHERE status = 'pending' ORDER BY receiver_org, id
-     ), locked AS (
-       SELECT o.id, o.receiver_org FROM message_outbox o JOIN heads h ON h.id = o.id
-       WHERE o.status = 'pending' AND o.next_attempt_at <= now() AND (o.claimed_until IS NULL OR o.claimed_until < now())
-       ORDER BY o.id LIMIT $1
-       FOR UPDATE OF o SKIP LOCKED
-     ), runs AS (
-       SELECT id FROM locked
-       UNION ALL
-       SELECT r.id FROM locked l CROSS JOIN LATERAL (
-         SELECT x.id FROM (
-           SELECT n.id, bool_and(n.next_attempt_at <= now() AND (n.claimed_until IS NULL OR n.claimed_until < now())) OVER (ORDER BY n.id) AS clear
-             FROM (SELECT m.id, m.next_attempt_at, m.claimed_until FROM message_outbox m
-                    WHERE m.receiver_org = l.receiver_org AND m.status = 'pending' AND m.id > l.id ORDER BY m.id LIMIT $2) n
-         ) x WHERE x.clear
-       ) r
-     )
-     UPDATE message_outbox o
-        SET claimed_by = $3, claimed_until = now() + $4::double precision * interval '1 millisecond', attempts = o.attempts + 1
-       FROM runs WHERE o.id = runs.id AND o.status = 'pending'
-     RETURNING o.id, o.message_seq, o.receiver_org, o.endpoint_id, o.role, o.attempts, o.envelope_id`,
-    [receivers, Math.max(0, runLength - 1), token, leaseMs],
-  );
-  return rows
-    .map((r) => ({
-      id: Number(r.id),
-      messageSeq: Number(r.message_seq),
-      receiverOrg: r.receiver_org,
-      endpointId: r.endpoint_id,
-      role: r.role === 'cc' ? ('cc' as const) : ('primary' as const),
-      attempts: Number(r.attempts),
-      envelopeId: r.envelope_id,
-    }))
-    .sort((a, b) => a.id - b.id);
+  const rows = await claimRuns<{ id: number | string; message_seq: number | string; receiver_org: string; endpoint_id: string | null; role: string; attempts: number; envelope_id: string | null }>(q, MESSAGE_OUTBOX, token, receivers, runLength, leaseMs);
+  return rows.map((r) => ({
+    id: Number(r.id),
+    messageSeq: Number(r.message_seq),
+    receiverOrg: r.receiver_org,
+    endpointId: r.endpoint_id,
+    role: r.role === 'cc' ? ('cc' as const) : ('primary' as const),
+    attempts: Number(r.attempts),
+    envelopeId: r.envelope_id,
+  }));
 }
 
 /**

@@ -6,23 +6,6 @@ import type { Queryable } from '../../db/index.ts';
  * Encounter write's transaction, and on PGlite that is the only connection.
  */
 
-/** A HospitalNotification written for an Encounter change. */
-export interface WorkflowNotificationRow {
-  readonly id: number;
-  readonly encounterId: string;
-  readonly encounterVersion: number;
-  readonly patientId: string;
-  readonly activity: string;
-  readonly senderOrg: string;
-  readonly receiverOrg: string | null;
-  readonly messageSeq: number | null;
-  readonly headerId: string | null;
-  readonly provenance: string | null;
-  readonly status: 'queued' | 'unroutable';
-  readonly reason: string | null;
-  readonly created: string;
-}
-
 /** A new row. */
 export interface NewWorkflowNotification {
   readonly encounterId: string;
@@ -36,6 +19,12 @@ export interface NewWorkflowNotification {
   readonly provenance: string | null;
   readonly status: 'queued' | 'unroutable';
   readonly reason: string | null;
+}
+
+/** A HospitalNotification written for an Encounter change. */
+export interface WorkflowNotificationRow extends NewWorkflowNotification {
+  readonly id: number;
+  readonly created: string;
 }
 
 type DbRow = {

@@ -6,7 +6,7 @@ import { OperationOutcomeError, invalid } from '../fhir/outcome.ts';
 import type { FhirPlatform, ResourceChange } from '../fhir/platform.ts';
 import { FhirRepository } from '../fhir/repo.ts';
 import type { Party } from './acknowledgement.ts';
-import { buildAcknowledgement, bundledOrganization, sorEndpoint } from './acknowledgement.ts';
+import { DESTINATION_USE_SYSTEM, buildAcknowledgement, bundledOrganization, messageProvenance, sorEndpoint } from './acknowledgement.ts';
 import { DESTINATION_USE_URL, MEDCOM_EVENT_SYSTEM, MESSAGE_PROFILES, parseMessage } from './message.ts';
 import { insertMessage, insertOutbox } from './messaging.store.ts';
 import { endpointAccepts } from './service.ts';
@@ -52,14 +52,11 @@ const CANCELLATION: Readonly<Partial<Record<string, NotificationActivity>>> = {
   [NotificationActivity.dischargeEmergency]: NotificationActivity.cancelDischargeEmergency,
 };
 
-const ACTIVITY_SYSTEM = 'http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-activityCodes';
-const DESTINATION_USE_SYSTEM = 'http://medcomfhir.dk/ig/terminology/CodeSystem/medcom-messaging-destinationUse';
 const ACT_CODE_SYSTEM = 'http://terminology.hl7.org/CodeSystem/v3-ActCode';
 const HEADER_PROFILE = 'http://medcomfhir.dk/ig/hospitalnotification/StructureDefinition/medcom-hospitalNotification-messageHeader';
 const ENCOUNTER_PROFILE = 'http://medcomfhir.dk/ig/hospitalnotification/StructureDefinition/medcom-hospitalNotification-encounter';
 const LEAVE_PERIOD_URL = 'http://medcomfhir.dk/ig/hospitalnotification/StructureDefinition/medcom-hospitalnotifiation-leave-period-extension';
 const PATIENT_PROFILE = 'http://medcomfhir.dk/fhir/dk-medcom-core/StructureDefinition/medcom-core-patient';
-const PROVENANCE_PROFILE = 'http://medcomfhir.dk/ig/messaging/StructureDefinition/medcom-messaging-provenance';
 /** DK-core's extension on an address naming its municipality (`dk-core-municipality-codes`). */
 const MUNICIPALITY_EXTENSION = 'http://hl7.dk/fhir/core/StructureDefinition/dk-core-municipalityCodes';
 /** SOR organisation type of a home care unit (hjemmeplejeenhed): preferred receiver when several units accept. */
@@ -497,17 +494,7 @@ export function buildHospitalNotification(x: NotificationInput): { bundle: Bundl
     source: { endpoint: sorEndpoint(x.sender) },
     focus: [{ reference: `Encounter/${x.encounter.id!}` }],
   };
-  const provenance: Provenance = {
-    resourceType: 'Provenance',
-    id: provenanceId,
-    meta: { profile: [PROVENANCE_PROFILE] },
-    target: [{ reference: `MessageHeader/${headerId}` }],
-    occurredDateTime: when,
-    recorded: when,
-    activity: { coding: [{ system: ACTIVITY_SYSTEM, code: x.activity }] },
-    agent: [{ who: { reference: `Organization/${sender.id}` } }],
-    ...(previousHeader === undefined ? {} : { entity: [{ role: 'revision' as const, what: { reference: `MessageHeader/${previousHeader}` } }] }),
-  };
+  const provenance = messageProvenance({ id: provenanceId, headerId, when, activity: x.activity, agentOrg: sender.id, ...(previousHeader === undefined ? {} : { revises: previousHeader }) });
   const earlier = x.previous.flatMap((p) => (p.provenance === null ? [] : [JSON.parse(p.provenance) as Provenance]));
   const entry = (r: Resource): BundleEntry => ({ fullUrl: `${x.baseUrl}/${r.resourceType}/${r.id ?? ''}`, resource: r });
   const orgs = receiver.id === sender.id ? [receiver] : [receiver, sender];

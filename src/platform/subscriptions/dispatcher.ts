@@ -1,3 +1,4 @@
+import { Poller, outboxWorkerDefaults } from '../outbox/poller.ts';
 import { randomUUID } from 'node:crypto';
 import type { Subscription } from '@medplum/fhirtypes';
 import type { Database } from '../../db/index.ts';
@@ -35,26 +36,16 @@ export class SubscriptionDispatcher {
   private readonly service: SubscriptionService;
   private readonly db: Database;
   private readonly options: Required<SubscriptionDispatcherOptions>;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<unknown> | undefined;
-  private stopped = false;
+  private readonly poller: Poller;
 
   constructor(service: SubscriptionService, options: SubscriptionDispatcherOptions = {}) {
     this.service = service;
     this.db = service.repo.platform.db;
-    const leaseMs = options.leaseMs ?? 60_000;
     this.options = {
-      workerId: options.workerId ?? `subscriptions-${randomUUID()}`,
-      leaseMs,
-      batchSize: options.batchSize ?? 50,
-      runLength: options.runLength ?? 20,
-      maxAttempts: options.maxAttempts ?? 10,
-      backoffMs: options.backoffMs ?? 1_000,
-      maxBackoffMs: options.maxBackoffMs ?? 15 * 60_000,
-      pollMs: options.pollMs ?? 1_000,
-      httpTimeoutMs: Math.max(1, Math.min(options.httpTimeoutMs ?? 10_000, Math.floor(leaseMs / 2))),
+      ...outboxWorkerDefaults(options, 'subscriptions'),
       websocketRetentionMs: options.websocketRetentionMs ?? 24 * 3_600_000,
     };
+    this.poller = new Poller(async () => (await this.runOnce()).claimed, this.options.pollMs);
   }
 
   /**
@@ -216,32 +207,12 @@ export class SubscriptionDispatcher {
 
   /** Polls in the background until close(). */
   start(): void {
-    const loop = (): void => {
-      if (this.stopped) {
-        return;
-      }
-      const run = this.runOnce().then(
-        (r) => r.claimed,
-        () => 0,
-      );
-      this.running = run;
-      void run.then((claimed) => {
-        if (!this.stopped) {
-          this.timer = setTimeout(loop, claimed > 0 ? 0 : this.options.pollMs);
-          this.timer.unref();
-        }
-      });
-    };
-    loop();
+    this.poller.start();
   }
 
   /** Stops polling and waits for the current pass. */
   async close(): Promise<void> {
-    this.stopped = true;
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer);
-    }
-    await this.running;
+    await this.poller.close();
   }
 }
 

@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto';
+
+/**
+ * The background loop of an outbox dispatcher: runs a pass, starts the next one at once when the
+ * pass claimed work and after `pollMs` when it found none, until closed. A failed pass counts as
+ * idle (the dispatcher records its errors on the rows).
+ */
+export class Poller {
+  private readonly pass: () => Promise<number>;
+  private readonly pollMs: number;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<unknown> | undefined;
+  private stopped = false;
+
+  /**
+   * @param pass - one pass; resolves to how many rows it claimed
+   * @param pollMs - wait after an idle pass
+   */
+  constructor(pass: () => Promise<number>, pollMs: number) {
+    this.pass = pass;
+    this.pollMs = pollMs;
+  }
+
+  /** Polls in the background until close(). */
+  start(): void {
+    const loop = (): void => {
+      if (this.stopped) {
+        return;
+      }
+      const run = this.pass().catch(() => 0);
+      this.running = run;
+      void run.then((claimed) => {
+        if (!this.stopped) {
+          this.timer = setTimeout(loop, claimed > 0 ? 0 : this.pollMs);
+          this.timer.unref();
+        }
+      });
+    };
+    loop();
+  }
+
+  /** Stops polling and waits for the current pass. */
+  async close(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+    }
+    await this.running;
+  }
+}
+
+/** The settings every outbox dispatcher has (see messaging/dispatcher.ts DispatcherOptions for their meaning). */
+export interface OutboxWorkerOptions {
+  readonly workerId?: string;
+  readonly leaseMs?: number;
+  readonly batchSize?: number;
+  readonly runLength?: number;
+  readonly maxAttempts?: number;
+  readonly backoffMs?: number;
+  readonly maxBackoffMs?: number;
+  readonly pollMs?: number;
+  readonly httpTimeoutMs?: number;
+}
+
+/**
+ * The defaults of an outbox dispatcher: 60 s leases, 50 queues and runs of 20 per claim,
+ * 10 attempts with backoff from 1 s doubling to 15 min, polling every second, and an HTTP time
+ * limit of 10 s but at most half the lease.
+ * @param o - the options given
+ * @param workerPrefix - prefix of the generated worker id
+ * @returns every setting
+ */
+export function outboxWorkerDefaults(o: OutboxWorkerOptions, workerPrefix: string): Required<OutboxWorkerOptions> {
+  const leaseMs = o.leaseMs ?? 60_000;
+  return {
+    workerId: o.workerId ?? `${workerPrefix}-${randomUUID()}`,
+    leaseMs,
+    batchSize: o.batchSize ?? 50,
+    runLength: o.runLength ?? 20,
+    maxAttempts: o.maxAttempts ?? 10,
+    backoffMs: o.backoffMs ?? 1_000,
+    maxBackoffMs: o.maxBackoffMs ?? 15 * 60_000,
+    pollMs: o.pollMs ?? 1_000,
+    httpTimeoutMs: Math.max(1, Math.min(o.httpTimeoutMs ?? 10_000, Math.floor(leaseMs / 2))),
+  };
+}
