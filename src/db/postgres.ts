@@ -58,7 +58,10 @@ const MAX_PREPARED_TEXTS = 1000;
 /** The statement texts admitted for preparing: the first `limit` distinct texts seen, then no more. */
 class PreparedTexts {
   private readonly texts = new Set<string>();
-  constructor(private readonly limit: number) {}
+  private readonly limit: number;
+  constructor(limit: number) {
+    this.limit = limit;
+  }
 
   admit(text: string): boolean {
     if (this.texts.has(text)) {
@@ -77,6 +80,8 @@ function toParam(v: unknown): unknown {
   return Array.isArray(v) ? toArrayLiteral(v) : v;
 }
 
+const ARRAY_ELEMENT_SPECIALS = /[\\"]/g;
+
 function toArrayLiteral(values: readonly unknown[]): string {
   const items = values.map((v) => {
     if (v === null || v === undefined) {
@@ -86,7 +91,7 @@ function toArrayLiteral(values: readonly unknown[]): string {
       return v ? 't' : 'f';
     }
     const s = typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'bigint' ? String(v) : JSON.stringify(v);
-    return `"${s.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+    return `"${s.replace(ARRAY_ELEMENT_SPECIALS, '\\$&')}"`;
   });
   return `{${items.join(',')}}`;
 }

@@ -101,8 +101,9 @@ export async function findVersion(q: Queryable, resourceType: string, id: string
 }
 
 /**
- * Writes new versions: upserts the current row, appends history and replaces index rows, in as few
- * statements as possible (one per table for the whole batch).
+ * Writes new versions in one statement: upserts the current rows, appends history and replaces the
+ * index rows. One statement (not one per table) because every statement is a round trip to the
+ * server, and a transaction Bundle of a patient's record writes into nine tables.
  * @param q - the transaction
  * @param writes - versions to write (at most one per resource)
  */
@@ -110,44 +111,71 @@ export async function insertVersions(q: Queryable, writes: readonly VersionWrite
   if (writes.length === 0) {
     return;
   }
-  const ridRows = await q.query<{ rid: string; resource_type: string; id: string }>(
-    `INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, content, compartments)
-     SELECT t.rt, t.id, t.v, t.lu, t.del, t.content, CASE WHEN t.comp = '' THEN '{}'::text[] ELSE string_to_array(t.comp, ' ') END
-       FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::bool[], $6::text[], $7::text[]) AS t(rt, id, v, lu, del, content, comp)
-     ON CONFLICT (resource_type, id) DO UPDATE SET version_id = EXCLUDED.version_id, last_updated = EXCLUDED.last_updated,
-       deleted = EXCLUDED.deleted, content = EXCLUDED.content, compartments = EXCLUDED.compartments
-     RETURNING rid::text AS rid, resource_type, id`,
-    [
-      writes.map((w) => w.resourceType),
-      writes.map((w) => w.id),
-      writes.map((w) => w.versionId),
-      writes.map((w) => w.lastUpdated),
-      writes.map((w) => w.deleted),
-      writes.map((w) => w.content),
-      writes.map((w) => w.compartments.join(' ')),
-    ],
-  );
-  await q.query(
-    `INSERT INTO resource_history (resource_type, id, version_id, last_updated, deleted, method, content)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::bool[], $6::text[], $7::text[])`,
-    [
-      writes.map((w) => w.resourceType),
-      writes.map((w) => w.id),
-      writes.map((w) => w.versionId),
-      writes.map((w) => w.lastUpdated),
-      writes.map((w) => w.deleted),
-      writes.map((w) => w.method),
-      writes.map((w) => w.content),
-    ],
-  );
-  const ridOf = new Map(ridRows.map((r) => [`${r.resource_type}/${r.id}`, String(r.rid)]));
-  const rids = writes.map((w) => ridOf.get(`${w.resourceType}/${w.id}`)!);
-  const updatedRids = rids.filter((_, i) => writes[i]!.versionId > 1);
-  if (updatedRids.length > 0) {
-    await deleteIndexRows(q, updatedRids);
-  }
-  await insertIndexRows(q, writes.map((w, i) => ({ rid: rids[i]!, index: w.index, text: w.deleted ? undefined : w.searchText, narrative: w.narrative })));
+  // Index rows name their resource by its position k (1-based) in `writes`; the statement joins k
+  // to the row id the upsert returns.
+  const columns = indexColumns(writes.map((w, i) => ({ rid: String(i + 1), index: w.index, text: w.deleted ? undefined : w.searchText, narrative: w.narrative })));
+  await q.query(WRITE_VERSIONS_SQL, [
+    writes.map((w) => w.resourceType),
+    writes.map((w) => w.id),
+    writes.map((w) => w.versionId),
+    writes.map((w) => w.lastUpdated),
+    writes.map((w) => w.deleted),
+    writes.map((w) => w.method),
+    writes.map((w) => w.content),
+    writes.map((w) => w.compartments.join(' ')),
+    ...INDEX_TABLE_COLUMNS.flatMap((t) => columns[t.table]),
+  ]);
 }
+
+/** The index tables with their columns after `rid` and the element types of their unnest arrays. */
+const INDEX_TABLE_COLUMNS = [
+  { table: 'idx_token', columns: ['param', 'grp', 'system', 'code', 'text_norm', 'type_system', 'type_code'], types: ['int', 'int', 'text', 'text', 'text', 'text', 'text'] },
+  { table: 'idx_string', columns: ['param', 'grp', 'norm', 'exact'], types: ['int', 'int', 'text', 'text'] },
+  { table: 'idx_date', columns: ['param', 'grp', 'lo', 'hi'], types: ['int', 'int', 'timestamptz', 'timestamptz'] },
+  { table: 'idx_number', columns: ['param', 'grp', 'value'], types: ['int', 'int', 'numeric'] },
+  { table: 'idx_quantity', columns: ['param', 'grp', 'value', 'system', 'code', 'unit_norm'], types: ['int', 'int', 'numeric', 'text', 'text', 'text'] },
+  { table: 'idx_reference', columns: ['param', 'grp', 'target_type', 'target_id', 'url'], types: ['int', 'int', 'text', 'text', 'text'] },
+  { table: 'idx_uri', columns: ['param', 'grp', 'value'], types: ['int', 'int', 'text'] },
+  { table: 'idx_text', columns: ['narrative', 'content'], types: ['text', 'text'] },
+] as const;
+
+type IndexTable = (typeof INDEX_TABLE_COLUMNS)[number]['table'];
+
+/** `INSERT … SELECT * FROM unnest(…)` of one index table, its arrays bound from parameter `first` on. */
+function unnestSelect(t: (typeof INDEX_TABLE_COLUMNS)[number], first: number): { list: string; args: string } {
+  const types = ['bigint', ...t.types];
+  return { list: ['rid', ...t.columns].join(', '), args: types.map((ty, i) => `$${first + i}::${ty}[]`).join(', ') };
+}
+
+/** The statement of `insertVersions`; $1–$8 are the versions, then each index table's arrays. */
+const WRITE_VERSIONS_SQL = (() => {
+  let next = 9;
+  const ctes: string[] = [];
+  for (const t of INDEX_TABLE_COLUMNS) {
+    const { list, args } = unnestSelect(t, next);
+    next += t.columns.length + 1;
+    const cols = t.columns.map((c) => `x.${c}`).join(', ');
+    // A resource written before loses its old rows; the statement's snapshot does not see the new ones.
+    ctes.push(`del_${t.table} AS (DELETE FROM ${t.table} WHERE rid = ANY(ARRAY(SELECT rid FROM keyed WHERE v > 1)))`);
+    ctes.push(`ins_${t.table} AS (INSERT INTO ${t.table} (${list}) SELECT keyed.rid, ${cols} FROM unnest(${args}) AS x(k, ${t.columns.join(', ')}) JOIN keyed ON keyed.k = x.k)`);
+  }
+  return `WITH input AS (
+      SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::bool[], $6::text[], $7::text[], $8::text[])
+        WITH ORDINALITY AS t(rt, id, v, lu, del, method, content, comp, k)
+    ), cur AS (
+      INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, content, compartments)
+      SELECT rt, id, v, lu, del, content, CASE WHEN comp = '' THEN '{}'::text[] ELSE string_to_array(comp, ' ') END FROM input
+      ON CONFLICT (resource_type, id) DO UPDATE SET version_id = EXCLUDED.version_id, last_updated = EXCLUDED.last_updated,
+        deleted = EXCLUDED.deleted, content = EXCLUDED.content, compartments = EXCLUDED.compartments
+      RETURNING rid, resource_type, id
+    ), keyed AS (
+      SELECT input.k, input.v, cur.rid FROM input JOIN cur ON cur.resource_type = input.rt COLLATE "C" AND cur.id = input.id COLLATE "C"
+    ), hist AS (
+      INSERT INTO resource_history (resource_type, id, version_id, last_updated, deleted, method, content)
+      SELECT rt, id, v, lu, del, method, content FROM input
+    ), ${ctes.join(',\n    ')}
+    SELECT count(*) AS n FROM keyed`;
+})();
 
 /**
  * Removes the index rows of resources (before re-indexing them).
@@ -155,13 +183,10 @@ export async function insertVersions(q: Queryable, writes: readonly VersionWrite
  * @param rids - internal row ids
  */
 export async function deleteIndexRows(q: Queryable, rids: readonly string[]): Promise<void> {
-  for (const table of INDEX_TABLES) {
-    await q.query(`DELETE FROM ${table} WHERE rid = ANY($1::bigint[])`, [rids]);
+  for (const t of INDEX_TABLE_COLUMNS) {
+    await q.query(`DELETE FROM ${t.table} WHERE rid = ANY($1::bigint[])`, [rids]);
   }
-  await q.query('DELETE FROM idx_text WHERE rid = ANY($1::bigint[])', [rids]);
 }
-
-const INDEX_TABLES = ['idx_token', 'idx_string', 'idx_date', 'idx_number', 'idx_quantity', 'idx_reference', 'idx_uri'] as const;
 
 /** Index rows of one resource whose parameter codes were mapped to ids (the `code` fields hold ids as strings). */
 export interface IndexedResource {
@@ -172,87 +197,60 @@ export interface IndexedResource {
   readonly narrative?: string;
 }
 
-/**
- * Inserts index rows for many resources, one statement per table.
- * @param q - the transaction
- * @param items - resources with their rows (param codes already replaced by ids)
- */
-export async function insertIndexRows(q: Queryable, items: readonly IndexedResource[]): Promise<void> {
-  const tok: unknown[][] = [[], [], [], [], [], [], [], []];
-  const str: unknown[][] = [[], [], [], [], []];
-  const dat: unknown[][] = [[], [], [], [], []];
-  const num: unknown[][] = [[], [], [], []];
-  const qty: unknown[][] = [[], [], [], [], [], [], []];
-  const ref: unknown[][] = [[], [], [], [], [], []];
-  const uri: unknown[][] = [[], [], [], []];
-  const txt: unknown[][] = [[], [], []];
-  const push = (cols: unknown[][], values: unknown[]): void => {
-    values.forEach((v, i) => cols[i]!.push(v));
+/** Each index table's rows as column arrays (`rid` first), in the order of INDEX_TABLE_COLUMNS. */
+function indexColumns(items: readonly IndexedResource[]): Record<IndexTable, unknown[][]> {
+  const cols = Object.fromEntries(INDEX_TABLE_COLUMNS.map((t) => [t.table, Array.from({ length: t.columns.length + 1 }, () => [] as unknown[])])) as Record<IndexTable, unknown[][]>;
+  const push = (table: IndexTable, values: readonly unknown[]): void => {
+    const c = cols[table];
+    for (let i = 0; i < values.length; i++) {
+      c[i]!.push(values[i]);
+    }
   };
   for (const { rid, index, text, narrative } of items) {
     if (text !== undefined) {
-      push(txt, [rid, narrative ?? '', text]);
+      push('idx_text', [rid, narrative ?? '', text]);
     }
     if (index === undefined) {
       continue;
     }
     for (const t of index.token) {
-      push(tok, [rid, t.code, t.grp, t.row.system, t.row.code, t.row.text, t.row.typeSystem ?? null, t.row.typeCode ?? null]);
+      push('idx_token', [rid, t.code, t.grp, t.row.system, t.row.code, t.row.text, t.row.typeSystem ?? null, t.row.typeCode ?? null]);
     }
-    for (const s of index.string) {
-      push(str, [rid, s.code, s.grp, s.row.norm, s.row.exact]);
+    for (const x of index.string) {
+      push('idx_string', [rid, x.code, x.grp, x.row.norm, x.row.exact]);
     }
     for (const d of index.date) {
-      push(dat, [rid, d.code, d.grp, toDbTime(d.row.lo), toDbTime(d.row.hi)]);
+      push('idx_date', [rid, d.code, d.grp, toDbTime(d.row.lo), toDbTime(d.row.hi)]);
     }
     for (const n of index.number) {
-      push(num, [rid, n.code, n.grp, String(n.value)]);
+      push('idx_number', [rid, n.code, n.grp, String(n.value)]);
     }
     for (const x of index.quantity) {
-      push(qty, [rid, x.code, x.grp, String(x.row.value), x.row.system, x.row.code, x.row.unit]);
+      push('idx_quantity', [rid, x.code, x.grp, String(x.row.value), x.row.system, x.row.code, x.row.unit]);
     }
     for (const r of index.reference) {
-      push(ref, [rid, r.code, r.grp, r.row.targetType, r.row.targetId, r.row.url]);
+      push('idx_reference', [rid, r.code, r.grp, r.row.targetType, r.row.targetId, r.row.url]);
     }
     for (const u of index.uri) {
-      push(uri, [rid, u.code, u.grp, u.value]);
+      push('idx_uri', [rid, u.code, u.grp, u.value]);
     }
   }
-  if (tok[0]!.length > 0) {
-    await q.query(
-      `INSERT INTO idx_token (rid, param, grp, system, code, text_norm, type_system, type_code)
-       SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])`,
-      tok,
-    );
-  }
-  if (str[0]!.length > 0) {
-    await q.query(`INSERT INTO idx_string (rid, param, grp, norm, exact) SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[], $4::text[], $5::text[])`, str);
-  }
-  if (dat[0]!.length > 0) {
-    await q.query(`INSERT INTO idx_date (rid, param, grp, lo, hi) SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[], $4::timestamptz[], $5::timestamptz[])`, dat);
-  }
-  if (num[0]!.length > 0) {
-    await q.query(`INSERT INTO idx_number (rid, param, grp, value) SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[], $4::numeric[])`, num);
-  }
-  if (qty[0]!.length > 0) {
-    await q.query(
-      `INSERT INTO idx_quantity (rid, param, grp, value, system, code, unit_norm)
-       SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[], $4::numeric[], $5::text[], $6::text[], $7::text[])`,
-      qty,
-    );
-  }
-  if (ref[0]!.length > 0) {
-    await q.query(
-      `INSERT INTO idx_reference (rid, param, grp, target_type, target_id, url)
-       SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[], $4::text[], $5::text[], $6::text[])`,
-      ref,
-    );
-  }
-  if (uri[0]!.length > 0) {
-    await q.query(`INSERT INTO idx_uri (rid, param, grp, value) SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[], $4::text[])`, uri);
-  }
-  if (txt[0]!.length > 0) {
-    await q.query(`INSERT INTO idx_text (rid, narrative, content) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])`, txt);
+  return cols;
+}
+
+/**
+ * Inserts index rows for many resources, one statement per table that has rows.
+ * @param q - the transaction
+ * @param items - resources with their rows (param codes already replaced by ids)
+ */
+export async function insertIndexRows(q: Queryable, items: readonly IndexedResource[]): Promise<void> {
+  const cols = indexColumns(items);
+  for (const t of INDEX_TABLE_COLUMNS) {
+    const c = cols[t.table];
+    if (c[0]!.length > 0) {
+      const { list, args } = unnestSelect(t, 1);
+      await q.query(`INSERT INTO ${t.table} (${list}) SELECT * FROM unnest(${args})`, c);
+    }
   }
 }
 
