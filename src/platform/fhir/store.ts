@@ -155,9 +155,17 @@ const WRITE_VERSIONS_SQL = (() => {
     const { list, args } = unnestSelect(t, next);
     next += t.columns.length + 1;
     const cols = t.columns.map((c) => `x.${c}`).join(', ');
-    // A resource written before loses its old rows; the statement's snapshot does not see the new ones.
-    ctes.push(`del_${t.table} AS (DELETE FROM ${t.table} WHERE rid = ANY(ARRAY(SELECT rid FROM keyed WHERE v > 1)))`);
-    ctes.push(`ins_${t.table} AS (INSERT INTO ${t.table} (${list}) SELECT keyed.rid, ${cols} FROM unnest(${args}) AS x(k, ${t.columns.join(', ')}) JOIN keyed ON keyed.k = x.k)`);
+    const insert = `INSERT INTO ${t.table} (${list}) SELECT keyed.rid, ${cols} FROM unnest(${args}) AS x(k, ${t.columns.join(', ')}) JOIN keyed ON keyed.k = x.k`;
+    if (t.table === 'idx_text') {
+      // One row per resource (unique rid): replaced in place; removed when the new version has none.
+      const ks = args.slice(0, args.indexOf(','));
+      ctes.push(`del_${t.table} AS (DELETE FROM ${t.table} WHERE rid = ANY(ARRAY(SELECT rid FROM keyed WHERE v > 1 AND k <> ALL(${ks}))))`);
+      ctes.push(`ins_${t.table} AS (${insert} ON CONFLICT (rid) DO UPDATE SET narrative = EXCLUDED.narrative, content = EXCLUDED.content)`);
+    } else {
+      // A resource written before loses its old rows; the statement's snapshot does not see the new ones.
+      ctes.push(`del_${t.table} AS (DELETE FROM ${t.table} WHERE rid = ANY(ARRAY(SELECT rid FROM keyed WHERE v > 1)))`);
+      ctes.push(`ins_${t.table} AS (${insert})`);
+    }
   }
   return `WITH input AS (
       SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::bool[], $6::text[], $7::text[], $8::text[])
