@@ -1,38 +1,51 @@
 /**
- * MedCom messaging throughput: HospitalNotifications accepted through POST /fhir/$process-message
- * over HTTP (token, MedCom profile validation, routing, storage with outbox rows, audit), then
- * delivered by concurrent outbox dispatchers (inbox + acknowledgement back to the sender), on
- * PGlite and (with DATABASE_URL) on a scratch PostgreSQL database.
+ * MedCom messaging end to end: HospitalNotifications sent to POST /fhir/$process-message over
+ * HTTP (backend token, MedCom profile validation, routing, storage with outbox rows, audit), then
+ * delivered by the server's own background dispatcher (woken when a message is accepted) into the
+ * receivers' inboxes, with the acknowledgement the platform writes for each delivered back to the
+ * sender's inbox. A message counts once its acknowledgement is in the sender's inbox.
  *
- *   node --import tsx bench/messaging.ts [--messages 3000] [--concurrency 16] [--workers 4]
+ * Two phases:
+ * - throughput: `--messages` messages from `--concurrency` clients as fast as they go; messages
+ *   per second from the first send until the last acknowledgement is delivered;
+ * - latency: `--rate` messages per second for `--seconds` seconds (an open loop: each message is
+ *   sent on its schedule, not after the previous answer); from send to delivery into the
+ *   receiver's inbox, and to the acknowledgement in the sender's inbox, p50/p95/p99.
+ *
+ *   node --import tsx bench/messaging.ts [--messages 3000] [--concurrency 16] [--rate 100] [--seconds 20]
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres node --import tsx bench/messaging.ts
  *
- * Prints figures; asserts nothing (the tests in test/messaging check behaviour).
+ * `npm run bench` runs it after the FHIR benchmark. Prints figures and writes
+ * bench/results/messaging.json; asserts nothing (the tests in test/messaging check behaviour).
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Bundle, MessageHeader, Organization, Resource } from '@medplum/fhirtypes';
 import { loadConfig } from '../src/config/load.ts';
 import type { Database } from '../src/db/index.ts';
 import { IdentifierSystem } from '../src/platform/identifiers/systems.ts';
 import { clientCredentialsToken, generateClientKey, registerBackendClient } from '../src/platform/identity/index.ts';
-import { MESSAGE_GLN_SYSTEM, MessageDispatcher, registerMessagingSender } from '../src/platform/messaging/index.ts';
+import { MESSAGE_GLN_SYSTEM, registerMessagingSender } from '../src/platform/messaging/index.ts';
 import { referenceData } from '../src/platform/registers/index.ts';
 import { buildApp } from '../src/server/app.ts';
 import { loadValidator } from '../src/server/validator.ts';
 import { createScratchDatabase, openBenchDatabase } from './lib/environment.ts';
+import { percentile, sortedCopy } from './lib/stats.ts';
 
 const { values } = parseArgs({
   options: {
     messages: { type: 'string', default: '3000' },
     concurrency: { type: 'string', default: '16' },
-    workers: { type: 'string', default: '4' },
+    rate: { type: 'string', default: '100' },
+    seconds: { type: 'string', default: '20' },
   },
 });
 const MESSAGES = Number(values.messages);
 const CONCURRENCY = Number(values.concurrency);
-const WORKERS = Number(values.workers);
+const RATE = Number(values.rate);
+const SECONDS = Number(values.seconds);
 const PUBLIC_BASE = 'http://localhost:8080';
 const HOSPITAL = 'hosp-auh-cardiology';
 const TEMPLATE = `${loadConfig(process.env).fhirPackagesRoot ?? '../shared/fhir/packages'}/medcom.fhir.dk.hospitalnotification#3.0.2/package/Bundle-a5e5b880-c087-4055-b9ec-99108695f81d.json`;
@@ -43,7 +56,7 @@ const db: Database = await openBenchDatabase(scratch?.url);
 try {
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', DSD_BASE_URL: PUBLIC_BASE, DATABASE_URL: scratch?.url, DSD_DATA_DIR: 'memory://', LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'silent' });
   const validator = await loadValidator(config);
-  const app = await buildApp(config, db, { validator });
+  const app = await buildApp(config, db, { validator, messagingDispatcher: true });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
@@ -106,64 +119,155 @@ try {
     return b;
   };
 
-  // Warm-up, then the measured run.
+  const headerOf = (b: Bundle): string => (b.entry![0]!.resource as MessageHeader).id!;
+  const log = (line: string): void => {
+    process.stderr.write(`[messaging] ${line}\n`);
+  };
+  const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+  /** Acknowledgements delivered into the hospital's inbox, for messages with these MessageHeader ids. */
+  const acknowledgedCount = async (headerIds: readonly string[]): Promise<number> =>
+    Number(
+      (
+        await db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM message_inbox i JOIN message a ON a.seq = i.message_seq JOIN message m ON m.seq = a.acknowledges
+            WHERE i.organization_id = $1 AND m.header_id = ANY($2::text[])`,
+          [HOSPITAL, headerIds],
+        )
+      )[0]!.n,
+    );
+  const waitAcknowledged = async (headerIds: readonly string[], limitMs: number): Promise<number> => {
+    const until = performance.now() + limitMs;
+    let n = await acknowledgedCount(headerIds);
+    while (n < headerIds.length && performance.now() < until) {
+      await sleep(20);
+      n = await acknowledgedCount(headerIds);
+    }
+    return n;
+  };
+
+  // Warm-up.
+  const warm: string[] = [];
   for (let i = 0; i < 20; i++) {
-    await post('/$process-message', message(i));
+    const m = message(i);
+    warm.push(headerOf(m));
+    await (await post('/$process-message', m)).arrayBuffer();
   }
+  await waitAcknowledged(warm, 30_000);
+
+  // Throughput: as fast as the clients go, until every acknowledgement is delivered.
+  log(`throughput: ${MESSAGES} messages from ${CONCURRENCY} clients`);
+  const sentIds: string[] = [];
   let next = 0;
-  let accepted = 0;
   let refused = 0;
-  const acceptStart = performance.now();
+  const start = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       for (let i = next++; i < MESSAGES; i = next++) {
-        const res = await post('/$process-message', message(i));
+        const m = message(i);
+        const res = await post('/$process-message', m);
         await res.arrayBuffer();
         if (res.status === 200) {
-          accepted++;
+          sentIds.push(headerOf(m));
         } else {
           refused++;
         }
       }
     }),
   );
-  const acceptSeconds = (performance.now() - acceptStart) / 1000;
+  const acceptSeconds = (performance.now() - start) / 1000;
+  const acknowledged = await waitAcknowledged(sentIds, 300_000);
+  const endToEndSeconds = (performance.now() - start) / 1000;
+  log(`throughput: ${sentIds.length} accepted in ${acceptSeconds.toFixed(1)} s, ${acknowledged} acknowledged after ${endToEndSeconds.toFixed(1)} s`);
 
-  const dispatchers = Array.from({ length: WORKERS }, (_, n) => new MessageDispatcher(db, { workerId: `bench-${n}`, batchSize: 50 }));
-  const pending = async (): Promise<number> => Number((await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM message_outbox WHERE status = 'pending'`))[0]!.n);
-  let delivered = 0;
-  const deliverStart = performance.now();
-  await Promise.all(
-    dispatchers.map(async (d) => {
-      for (;;) {
-        const r = await d.runOnce();
-        delivered += r.delivered;
-        if (r.claimed === 0) {
-          if ((await pending()) === 0) {
-            return;
-          }
-          await new Promise((resolve) => setTimeout(resolve, 1));
+  // Latency at a fixed rate: each message sent on its schedule.
+  const total = Math.round(RATE * SECONDS);
+  log(`latency: ${total} messages at ${RATE}/s`);
+  const sentAt = new Map<string, number>();
+  const inFlight: Promise<void>[] = [];
+  let refusedAtRate = 0;
+  const rateStart = Date.now();
+  for (let i = 0; i < total; i++) {
+    const due = rateStart + (i * 1000) / RATE;
+    const wait = due - Date.now();
+    if (wait > 0) {
+      await sleep(wait);
+    }
+    const m = message(MESSAGES + i);
+    const id = headerOf(m);
+    sentAt.set(id, Date.now());
+    inFlight.push(
+      post('/$process-message', m).then(async (res) => {
+        await res.arrayBuffer();
+        if (res.status !== 200) {
+          refusedAtRate++;
+          sentAt.delete(id);
         }
-      }
-    }),
+      }),
+    );
+  }
+  await Promise.all(inFlight);
+  const achievedRate = total / ((Date.now() - rateStart) / 1000);
+  await waitAcknowledged([...sentAt.keys()], 120_000);
+  const times = await db.query<{ header_id: string; delivered: number; acknowledged: number | null }>(
+    `SELECT m.header_id, (extract(epoch FROM d.delivered) * 1000)::float8 AS delivered,
+            (SELECT (extract(epoch FROM ai.delivered) * 1000)::float8 FROM message a JOIN message_inbox ai ON ai.message_seq = a.seq
+              WHERE a.acknowledges = m.seq AND ai.organization_id = m.sender_org LIMIT 1) AS acknowledged
+       FROM message m JOIN message_inbox d ON d.message_seq = m.seq AND d.organization_id = m.receiver_org
+      WHERE m.sender_org = $1 AND m.header_id = ANY($2::text[])`,
+    [HOSPITAL, [...sentAt.keys()]],
   );
-  const deliverSeconds = (performance.now() - deliverStart) / 1000;
+  const delivery = sortedCopy(times.map((t) => Number(t.delivered) - sentAt.get(t.header_id)!));
+  const ackLatency = sortedCopy(times.filter((t) => t.acknowledged !== null).map((t) => Number(t.acknowledged) - sentAt.get(t.header_id)!));
   await app.close();
 
   const round = (x: number): number => Math.round(x * 10) / 10;
+  const result = {
+    date: new Date().toISOString(),
+    database: db.dialect,
+    receivers: receivers.length,
+    throughput: {
+      messages: MESSAGES,
+      concurrency: CONCURRENCY,
+      accepted: sentIds.length,
+      refused,
+      acknowledged,
+      acceptedPerSecond: round(sentIds.length / acceptSeconds),
+      endToEndPerSecond: round(acknowledged / endToEndSeconds),
+      seconds: round(endToEndSeconds),
+    },
+    latency: {
+      targetRate: RATE,
+      achievedRate: round(achievedRate),
+      messages: total,
+      refused: refusedAtRate,
+      delivered: delivery.length,
+      acknowledged: ackLatency.length,
+      deliveryP50Ms: round(percentile(delivery, 50)),
+      deliveryP95Ms: round(percentile(delivery, 95)),
+      deliveryP99Ms: round(percentile(delivery, 99)),
+      acknowledgementP50Ms: round(percentile(ackLatency, 50)),
+      acknowledgementP99Ms: round(percentile(ackLatency, 99)),
+    },
+  };
+  const dir = path.join(import.meta.dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'messaging.json'), `${JSON.stringify(result, null, 2)}\n`);
+  const t = result.throughput;
+  const l = result.latency;
+  const meets = (ok: boolean): string => (ok ? 'met' : 'below');
   process.stdout.write(
-    `${JSON.stringify(
-      {
-        database: db.dialect,
-        messages: MESSAGES,
-        concurrency: CONCURRENCY,
-        receivers: receivers.length,
-        accept: { accepted, refused, seconds: round(acceptSeconds), messagesPerSecond: round(accepted / acceptSeconds) },
-        deliver: { workers: WORKERS, delivered, seconds: round(deliverSeconds), deliveriesPerSecond: round(delivered / deliverSeconds), note: 'messages and their acknowledgements' },
-      },
-      null,
-      2,
-    )}\n`,
+    [
+      '',
+      `MedCom messaging, end to end: database ${result.database}, ${result.receivers} receivers, the server's own dispatcher`,
+      `  messages/s end to end (accepted, delivered, acknowledged)  ${String(t.endToEndPerSecond).padStart(8)}   >= 500 on PostgreSQL (${meets(t.endToEndPerSecond >= 500)})`,
+      `  messages/s accepted by $process-message (${t.concurrency} clients)   ${String(t.acceptedPerSecond).padStart(8)}`,
+      `  accepted / refused / acknowledged                       ${`${t.accepted} / ${t.refused} / ${t.acknowledged}`.padStart(11)}`,
+      `  at ${l.targetRate}/s (achieved ${l.achievedRate}/s): delivery p50 / p95 / p99 ms   ${`${l.deliveryP50Ms} / ${l.deliveryP95Ms} / ${l.deliveryP99Ms}`.padStart(16)}   p99 < 1000 (${meets(l.deliveryP99Ms < 1000)})`,
+      `  at ${l.targetRate}/s: acknowledgement in the sender's inbox p50 / p99 ms ${`${l.acknowledgementP50Ms} / ${l.acknowledgementP99Ms}`.padStart(12)}`,
+      `  delivered / acknowledged of ${l.messages}                          ${`${l.delivered} / ${l.acknowledged}`.padStart(11)}`,
+      '  (wrote bench/results/messaging.json)',
+      '',
+    ].join('\n'),
   );
 } finally {
   await db.close();

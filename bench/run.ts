@@ -1,6 +1,7 @@
 // Performance benchmark of the FHIR server: read (against a bare-Fastify baseline measured in
 // the same run), ingest, search and memory. Reports figures; never asserts timings.
 // Usage: npm run bench -- [--quick | --scale quick|medium|large]   (see bench/README.md)
+import { spawn } from 'node:child_process';
 import os from 'node:os';
 import type { Database } from '../src/db/index.ts';
 import type { LoadClient } from './lib/client.ts';
@@ -393,7 +394,27 @@ async function main(): Promise<number> {
   const files = writeResult(result);
   process.stdout.write(formatReport(result));
   log(`wrote ${files.join(', ')}`);
-  return 0;
+  return runMessagingBenchmark(options);
+}
+
+/**
+ * MedCom messaging end to end (bench/messaging.ts), in its own process on its own scratch
+ * database, so that neither run's load or memory colours the other's figures.
+ * @param options - the scale: quick sends fewer messages for a shorter time
+ * @returns its exit code
+ */
+async function runMessagingBenchmark(options: Options): Promise<number> {
+  const quick = options.profile.scale === 'quick';
+  const args = ['--import', 'tsx', new URL('./messaging.ts', import.meta.url).pathname, '--messages', quick ? '1500' : '5000', '--seconds', quick ? '10' : '30'];
+  log(`messaging: node ${args.slice(2).join(' ')}`);
+  const child = spawn(process.execPath, args, { stdio: 'inherit', env: process.env });
+  return new Promise((resolve) => {
+    child.on('exit', (code) => resolve(code ?? 1));
+    child.on('error', (err) => {
+      log(`messaging: could not start: ${errorText(err)}`);
+      resolve(1);
+    });
+  });
 }
 
 main().then(

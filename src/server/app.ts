@@ -86,6 +86,9 @@ export async function buildApp(config: Config, db: Database, deps: AppDeps = {})
   const messaging = new MessagingService(repo);
   const careCommunication = new CareCommunicationService(messaging, repo);
   const dispatcher = deps.messagingDispatcher === true ? new MessageDispatcher(db, { ackTimeoutMs: config.messagingAckTimeoutMs }) : undefined;
+  if (dispatcher !== undefined) {
+    messaging.onQueued(() => dispatcher.wake());
+  }
 
   // Patient $everything
   // Resource $validate

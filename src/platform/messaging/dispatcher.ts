@@ -59,6 +59,8 @@ export interface DispatcherOptions {
   readonly maxResends?: number;
   /** Least time between two sweeps for overdue acknowledgements (default: a second, or the time limit if shorter). */
   readonly sweepMs?: number;
+  /** Receivers whose runs are delivered at the same time within a pass (default 4); each run stays in order. */
+  readonly parallelRuns?: number;
 }
 
 /** What one pass did. */
@@ -102,6 +104,7 @@ export class MessageDispatcher {
       ackTimeoutMs: options.ackTimeoutMs ?? 30 * 60_000,
       maxResends: options.maxResends ?? 2,
       sweepMs: options.sweepMs ?? Math.min(1_000, options.ackTimeoutMs ?? 1_000),
+      parallelRuns: Math.max(1, options.parallelRuns ?? 4),
     };
     this.poller = new Poller(async () => (await this.runOnce()).claimed, this.options.pollMs);
   }
@@ -274,7 +277,7 @@ export class MessageDispatcher {
       runs.set(c.receiverOrg, run);
     }
     const released: Claim[] = [];
-    for (const run of runs.values()) {
+    const deliverReceiver = async (run: readonly Claim[]): Promise<void> => {
       // By HTTP, each message is its own request: delivered one by one, in order.
       const url = await findDeliveryUrl(this.db, run[0]!.receiverOrg);
       const together = run.length > 1 && url === undefined ? await this.deliverRun(run) : undefined;
@@ -282,7 +285,7 @@ export class MessageDispatcher {
         for (const outcome of together) {
           counts[outcome]++;
         }
-        continue;
+        return;
       }
       // One by one: the first delivery that does not succeed stops the run.
       for (const [i, c] of run.entries()) {
@@ -293,7 +296,16 @@ export class MessageDispatcher {
           break;
         }
       }
-    }
+    };
+    // Receivers are independent: several runs at once, each in its own order.
+    const queue = [...runs.values()];
+    await Promise.all(
+      Array.from({ length: Math.min(this.options.parallelRuns, queue.length) }, async () => {
+        for (let run = queue.shift(); run !== undefined; run = queue.shift()) {
+          await deliverReceiver(run);
+        }
+      }),
+    );
     if (released.length > 0) {
       await releaseDeliveries(this.db, released.map((c) => c.id), released[0]!.token);
       counts.claimed -= released.length;
@@ -339,6 +351,11 @@ export class MessageDispatcher {
   /** Polls in the background until close(). */
   start(): void {
     this.poller.start();
+  }
+
+  /** A message was queued in this process: deliver now rather than at the next poll. */
+  wake(): void {
+    this.poller.wake();
   }
 
   /** Stops polling and waits for the current pass. */

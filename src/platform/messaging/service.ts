@@ -110,6 +110,7 @@ export class MessagingService {
   /** The platform's unrestricted repository: routing looks up organisations beyond the caller's reach. */
   private readonly repo: FhirRepository;
   private readonly acceptHooks: AcceptHook[] = [];
+  private readonly queuedListeners: (() => void)[] = [];
 
   constructor(repo: FhirRepository) {
     this.repo = new FhirRepository(repo.platform);
@@ -120,6 +121,14 @@ export class MessagingService {
    */
   addAcceptHook(hook: AcceptHook): void {
     this.acceptHooks.push(hook);
+  }
+
+  /**
+   * @param listener - called after a message with deliveries to make has been committed (the
+   *   server wakes its dispatcher with it)
+   */
+  onQueued(listener: () => void): void {
+    this.queuedListeners.push(listener);
   }
 
   /** @returns the `$process-message` handler */
@@ -244,7 +253,8 @@ export class MessagingService {
     const held = acknowledged?.code === 'transient-error';
     const outbox: NewOutboxRow[] = held ? [] : receivers.map((r) => ({ receiverOrg: r.party.organization.id, endpointId: r.party.endpoint?.id ?? null, role: r.use }));
 
-    return caller.transaction(async (tx) => {
+    let queued = false;
+    const response = await caller.transaction(async (tx) => {
       const seq = await insertMessage(tx, {
         bundleId: message.bundleId,
         headerId: message.headerId,
@@ -263,6 +273,7 @@ export class MessagingService {
         throw new OperationOutcomeError(fatalOutcome('conflict', [{ text: `Bundle.id ${message.bundleId} er allerede brugt til en anden meddelelse`, expression: 'Bundle.id' }]));
       }
       await insertOutbox(tx, seq, outbox);
+      queued = outbox.length > 0;
       for (const hook of this.acceptHooks) {
         await hook(tx, { seq, message, senderOrg: senderOrg.id, receiverOrg: primary.party.organization.id });
       }
@@ -276,6 +287,12 @@ export class MessagingService {
       guard.touched('Bundle', message.bundleId, []);
       return answer(ackContent, message.eventCode);
     });
+    if (queued) {
+      for (const listener of this.queuedListeners) {
+        listener();
+      }
+    }
+    return response;
   }
 
   /**

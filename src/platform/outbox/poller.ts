@@ -10,7 +10,10 @@ export class Poller {
   private readonly pollMs: number;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
+  private started = false;
   private stopped = false;
+  /** Work arrived while a pass ran: the next pass starts at once. */
+  private woken = false;
 
   /**
    * @param pass - one pass; resolves to how many rows it claimed
@@ -23,20 +26,47 @@ export class Poller {
 
   /** Polls in the background until close(). */
   start(): void {
-    const loop = (): void => {
-      if (this.stopped) {
-        return;
+    this.started = true;
+    this.loop();
+  }
+
+  /**
+   * New work was queued in this process: an idle loop runs a pass now instead of after its wait,
+   * and a running pass is followed at once by another. (Work queued by other processes is found
+   * by the next poll.)
+   */
+  wake(): void {
+    if (!this.started || this.stopped) {
+      return;
+    }
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.loop();
+    } else {
+      this.woken = true;
+    }
+  }
+
+  private loop(): void {
+    if (this.stopped) {
+      return;
+    }
+    this.woken = false;
+    const run = this.pass().catch(() => 0);
+    this.running = run;
+    void run.then((claimed) => {
+      if (!this.stopped) {
+        this.timer = setTimeout(
+          () => {
+            this.timer = undefined;
+            this.loop();
+          },
+          claimed > 0 || this.woken ? 0 : this.pollMs,
+        );
+        this.timer.unref();
       }
-      const run = this.pass().catch(() => 0);
-      this.running = run;
-      void run.then((claimed) => {
-        if (!this.stopped) {
-          this.timer = setTimeout(loop, claimed > 0 ? 0 : this.pollMs);
-          this.timer.unref();
-        }
-      });
-    };
-    loop();
+    });
   }
 
   /** Stops polling and waits for the current pass. */

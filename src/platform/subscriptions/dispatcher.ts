@@ -21,7 +21,7 @@ import type { SubscriptionService } from './service.ts';
  */
 
 /** The hub's dispatcher options without its acknowledgement sweep (notifications are not acknowledged). */
-export interface SubscriptionDispatcherOptions extends Omit<DispatcherOptions, 'ackTimeoutMs' | 'maxResends' | 'sweepMs'> {
+export interface SubscriptionDispatcherOptions extends Omit<DispatcherOptions, 'ackTimeoutMs' | 'maxResends' | 'sweepMs' | 'parallelRuns'> {
   /** How long websocket notifications wait for a bound client before they are dropped (default 24 h). */
   readonly websocketRetentionMs?: number;
 }
