@@ -101,6 +101,9 @@ export class MessageDispatcher {
     this.db = db;
     this.options = {
       ...outboxWorkerDefaults(options, 'dispatcher'),
+      // A receiver of many messages (a hospital taking every acknowledgement of its messages)
+      // keeps up only if a pass delivers more than a few of its messages: up to 100, in one transaction.
+      runLength: options.runLength ?? 100,
       ackTimeoutMs: options.ackTimeoutMs ?? 30 * 60_000,
       maxResends: options.maxResends ?? 2,
       sweepMs: options.sweepMs ?? Math.min(1_000, options.ackTimeoutMs ?? 1_000),

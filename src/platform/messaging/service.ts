@@ -112,8 +112,17 @@ export class MessagingService {
   private readonly acceptHooks: AcceptHook[] = [];
   private readonly queuedListeners: (() => void)[] = [];
 
+  /** Organisations and Endpoints found by routing; emptied when this process writes either type. */
+  private readonly routing = new RoutingCache(ROUTING_CACHE_MS);
+
   constructor(repo: FhirRepository) {
     this.repo = new FhirRepository(repo.platform);
+    repo.platform.addWriteHook((_tx, changes) => {
+      if (changes.some((c) => c.resourceType === 'Organization' || c.resourceType === 'Endpoint')) {
+        this.routing.clear();
+      }
+      return Promise.resolve();
+    });
   }
 
   /**
@@ -360,7 +369,11 @@ export class MessagingService {
     return principal.kind === 'system' && findSenderBinding(this.repo.platform.db, principal.claims.client_id, organizationId);
   }
 
-  private async findOrganization(a: OrganizationAddress): Promise<(Organization & { id: string }) | undefined> {
+  private findOrganization(a: OrganizationAddress): Promise<(Organization & { id: string }) | undefined> {
+    return this.routing.get(`Organization ${a.bundled ? 'bundled' : 'literal'} ${a.sor ?? ''} ${a.gln ?? ''} ${a.reference}`, () => this.lookUpOrganization(a));
+  }
+
+  private async lookUpOrganization(a: OrganizationAddress): Promise<(Organization & { id: string }) | undefined> {
     if (a.sor === undefined && a.gln === undefined) {
       return a.bundled ? undefined : this.readOrganization(a.reference);
     }
@@ -399,20 +412,63 @@ export class MessagingService {
       if (id === undefined) {
         continue;
       }
-      let ep: Endpoint & { id: string };
-      try {
-        ep = JSON.parse((await this.repo.read('Endpoint', id)).content) as Endpoint & { id: string };
-      } catch (err) {
-        if (err instanceof OperationOutcomeError) {
-          continue;
+      const ep = await this.routing.get(`Endpoint ${id}`, async () => {
+        try {
+          return JSON.parse((await this.repo.read('Endpoint', id)).content) as Endpoint & { id: string };
+        } catch (err) {
+          if (err instanceof OperationOutcomeError) {
+            return undefined;
+          }
+          throw err;
         }
-        throw err;
-      }
-      if (endpointAccepts(ep, eventCode)) {
+      });
+      if (ep !== undefined && endpointAccepts(ep, eventCode)) {
         return ep;
       }
     }
     return undefined;
+  }
+}
+
+/**
+ * How long routing keeps an organisation or Endpoint it looked up. This process's own writes of
+ * either type empty the cache at once; a change written by another process (another server
+ * instance, the `dsd` CLI) is seen after at most this long. Delivery reads the receiver's
+ * Endpoint again, uncached, so a message is never delivered to a unit that stopped taking it.
+ */
+const ROUTING_CACHE_MS = 5_000;
+
+/** Look-ups by key, each kept for a time; results are shared, so callers must not change them. */
+class RoutingCache {
+  private readonly entries = new Map<string, { readonly value: unknown; readonly until: number }>();
+  private readonly ttlMs: number;
+  /** Bumped by clear(), so a look-up that was under way then is not kept. */
+  private generation = 0;
+
+  constructor(ttlMs: number) {
+    this.ttlMs = ttlMs;
+  }
+
+  async get<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const now = Date.now();
+    const hit = this.entries.get(key);
+    if (hit !== undefined && hit.until > now) {
+      return hit.value as T;
+    }
+    const generation = this.generation;
+    const value = await load();
+    if (generation === this.generation) {
+      if (this.entries.size >= 10_000) {
+        this.entries.clear();
+      }
+      this.entries.set(key, { value, until: now + this.ttlMs });
+    }
+    return value;
+  }
+
+  clear(): void {
+    this.generation++;
+    this.entries.clear();
   }
 }
 
