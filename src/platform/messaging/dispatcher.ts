@@ -4,7 +4,7 @@ import type { Bundle, Endpoint } from '@medplum/fhirtypes';
 import type { Database, Queryable } from '../../db/index.ts';
 import { parseDeliveryUrl, postMessage } from './http-delivery.ts';
 import { ACKNOWLEDGEMENT_EVENT, AckError } from './message.ts';
-import type { ClaimedDelivery, InboxRow, MessageRow, OutboxRow } from './messaging.store.ts';
+import type { ClaimedDelivery, InboxRow, MessageRow, NewMessage, OutboxRow } from './messaging.store.ts';
 import {
   claimDeliveries,
   failDelivery,
@@ -13,9 +13,12 @@ import {
   findInbox,
   findMessage,
   findMessageContent,
+  findMessages,
   findOutbox,
   findResourceContent,
   finishDelivery,
+  finishInboxDeliveries,
+  insertAcknowledgements,
   insertInbox,
   insertMessage,
   insertOutbox,
@@ -208,22 +211,31 @@ export class MessageDispatcher {
 
   /** For the primary receiver of a message that is not itself an acknowledgement: the acknowledgement into the outbox to the sender. */
   private async queueAcknowledgement(tx: Queryable, c: Claim, msg: MessageRow): Promise<void> {
-    if (c.role === 'primary' && msg.eventCode !== ACKNOWLEDGEMENT_EVENT && msg.ackContent !== null) {
-      const ack = JSON.parse(msg.ackContent) as Bundle;
-      const ackSeq = await insertMessage(tx, {
-        bundleId: ack.id ?? '',
-        headerId: ack.entry?.[0]?.resource?.id ?? '',
-        eventCode: ACKNOWLEDGEMENT_EVENT,
-        senderOrg: c.receiverOrg,
-        receiverOrg: msg.senderOrg,
-        content: msg.ackContent,
-        ackContent: null,
-        acknowledges: msg.seq,
-      });
+    const ack = this.acknowledgementOf(c, msg);
+    if (ack !== undefined) {
+      const ackSeq = await insertMessage(tx, ack);
       if (ackSeq !== undefined) {
         await insertOutbox(tx, ackSeq, [{ receiverOrg: msg.senderOrg, endpointId: null, role: 'primary' }]);
       }
     }
+  }
+
+  /** The acknowledgement the platform wrote for a message at acceptance, to go to its sender once the primary receiver has it. */
+  private acknowledgementOf(c: Claim, msg: MessageRow): NewMessage | undefined {
+    if (c.role !== 'primary' || msg.eventCode === ACKNOWLEDGEMENT_EVENT || msg.ackContent === null) {
+      return undefined;
+    }
+    const ack = JSON.parse(msg.ackContent) as Bundle;
+    return {
+      bundleId: ack.id ?? '',
+      headerId: ack.entry?.[0]?.resource?.id ?? '',
+      eventCode: ACKNOWLEDGEMENT_EVENT,
+      senderOrg: c.receiverOrg,
+      receiverOrg: msg.senderOrg,
+      content: msg.ackContent,
+      ackContent: null,
+      acknowledges: msg.seq,
+    };
   }
 
   /** One delivery inside the caller's transaction; throws DeliveryRefused when the receiver cannot take it. */
@@ -242,10 +254,12 @@ export class MessageDispatcher {
   }
 
   /**
-   * Delivers a receiver's run in one transaction (one commit instead of one per message).
+   * Delivers a receiver's run to its inbox in one transaction and a handful of statements,
+   * whatever its length: the messages read together, each Endpoint checked once, the rows
+   * finished and the inbox filled by one statement, the acknowledgements queued by another.
    * @param run - claims of one receiver, in order
-   * @returns the outcomes, or undefined when any delivery failed: then nothing of the run was
-   *   written and the caller delivers one by one, which records the failure
+   * @returns the outcomes, or undefined when any delivery cannot be made: then nothing of the run
+   *   was written and the caller delivers one by one, which records the failure
    */
   private async deliverRun(run: readonly Claim[]): Promise<Outcome[] | undefined> {
     if (run.some((c) => c.attempts > this.options.maxAttempts)) {
@@ -253,11 +267,31 @@ export class MessageDispatcher {
     }
     try {
       return await this.db.transaction(async (tx) => {
-        const outcomes: Outcome[] = [];
+        const messages = await findMessages(tx, run.map((c) => c.messageSeq));
+        const endpoints = new Map<string, Endpoint | undefined>();
         for (const c of run) {
-          outcomes.push(await this.deliverIn(tx, c));
+          const msg = messages.get(c.messageSeq);
+          if (msg === undefined) {
+            throw new DeliveryRefused('meddelelsen findes ikke');
+          }
+          if (c.endpointId !== null) {
+            if (!endpoints.has(c.endpointId)) {
+              const content = await findResourceContent(tx, 'Endpoint', c.endpointId);
+              endpoints.set(c.endpointId, content === undefined ? undefined : (JSON.parse(content) as Endpoint));
+            }
+            const ep = endpoints.get(c.endpointId);
+            if (ep === undefined || !endpointAccepts(ep, msg.eventCode)) {
+              throw new DeliveryRefused(`${AckError.mailboxOutOfOperation}: modtagerens Endpoint/${c.endpointId} tager ikke imod ${msg.eventCode}`);
+            }
+          }
         }
-        return outcomes;
+        const finished = await finishInboxDeliveries(tx, run.map((c) => c.id), run[0]!.token, run[0]!.receiverOrg);
+        const acks = run.filter((c) => finished.has(c.id)).flatMap((c) => {
+          const ack = this.acknowledgementOf(c, messages.get(c.messageSeq)!);
+          return ack === undefined ? [] : [ack];
+        });
+        await insertAcknowledgements(tx, acks);
+        return run.map((c): Outcome => (finished.has(c.id) ? 'delivered' : 'lost'));
       });
     } catch {
       return undefined;
@@ -283,7 +317,7 @@ export class MessageDispatcher {
     const deliverReceiver = async (run: readonly Claim[]): Promise<void> => {
       // By HTTP, each message is its own request: delivered one by one, in order.
       const url = await findDeliveryUrl(this.db, run[0]!.receiverOrg);
-      const together = run.length > 1 && url === undefined ? await this.deliverRun(run) : undefined;
+      const together = url === undefined ? await this.deliverRun(run) : undefined;
       if (together !== undefined) {
         for (const outcome of together) {
           counts[outcome]++;

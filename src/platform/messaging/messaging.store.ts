@@ -153,6 +153,67 @@ export async function findMessage(q: Queryable, seq: number): Promise<MessageRow
 }
 
 /**
+ * @param q - transaction
+ * @param seqs - messages
+ * @returns those stored, by seq
+ */
+export async function findMessages(q: Queryable, seqs: readonly number[]): Promise<Map<number, MessageRow>> {
+  const rows = await q.query<MessageDbRow>(`SELECT ${MESSAGE_COLUMNS} FROM message WHERE seq = ANY($1::bigint[])`, [seqs]);
+  return new Map(rows.map((r) => [Number(r.seq), messageRowToMessage(r)]));
+}
+
+/**
+ * Finishes a run of inbox deliveries to one receiver in one statement: marks the rows this claim
+ * still holds delivered and puts their messages into the receiver's inbox in outbox order.
+ * @param q - the delivery transaction
+ * @param ids - outbox rows, in outbox order
+ * @param token - the claim token
+ * @param receiverOrg - the receiver
+ * @returns the ids of the rows finished (the others were taken over by another worker)
+ */
+export async function finishInboxDeliveries(q: Queryable, ids: readonly number[], token: string, receiverOrg: string): Promise<Set<number>> {
+  const rows = await q.query<{ id: number | string }>(
+    `WITH done AS (
+       UPDATE message_outbox SET status = 'delivered', finished = now(), claimed_until = NULL, last_error = NULL, resend_due = NULL
+        WHERE id = ANY($1::bigint[]) AND claimed_by = $2 AND status = 'pending' RETURNING id, message_seq
+     ), inbox AS (
+       INSERT INTO message_inbox (organization_id, message_seq) SELECT $3, message_seq FROM done ORDER BY id ON CONFLICT DO NOTHING
+     )
+     SELECT id FROM done`,
+    [ids, token, receiverOrg],
+  );
+  return new Set(rows.map((r) => Number(r.id)));
+}
+
+/**
+ * Stores acknowledgements the platform wrote and queues each to its receiver, in the order given
+ * (one statement). An acknowledgement stored before (same sender and MessageHeader.id) is skipped.
+ * @param q - the delivery transaction
+ * @param acks - the acknowledgement messages
+ */
+export async function insertAcknowledgements(q: Queryable, acks: readonly NewMessage[]): Promise<void> {
+  if (acks.length === 0) {
+    return;
+  }
+  await q.query(
+    `WITH a AS (
+       INSERT INTO message (bundle_id, header_id, event_code, sender_org, receiver_org, content, ack_content, acknowledges)
+       SELECT x.bundle_id, x.header_id, x.event_code, x.sender_org, x.receiver_org, x.content, NULL, x.acknowledges
+         FROM jsonb_to_recordset($1::text::jsonb) AS x(n int, bundle_id text, header_id text, event_code text, sender_org text, receiver_org text, content text, acknowledges bigint)
+        ORDER BY x.n
+       ON CONFLICT DO NOTHING RETURNING seq, receiver_org
+     )
+     INSERT INTO message_outbox (message_seq, receiver_org, endpoint_id, role)
+     SELECT seq, receiver_org, NULL, 'primary' FROM a ORDER BY seq ON CONFLICT DO NOTHING`,
+    [
+      JSON.stringify(
+        acks.map((m, n) => ({ n, bundle_id: m.bundleId, header_id: m.headerId, event_code: m.eventCode, sender_org: m.senderOrg, receiver_org: m.receiverOrg, content: m.content, acknowledges: m.acknowledges ?? null })),
+      ),
+    ],
+  );
+}
+
+/**
  * Queues deliveries of a message (one statement).
  * @param q - the transaction that stored the message
  * @param messageSeq - the message
