@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Queryable } from '../db/index.ts';
 import type { CapabilityStatementRestResource, OperationDefinition, Parameters } from '@medplum/fhirtypes';
@@ -9,6 +10,7 @@ import type { AccessTokenClaims, Principal } from '../platform/access/principal.
 import type { AuditInput, AuditInteraction, AuditLog } from '../platform/audit/service.ts';
 import { OperationOutcomeError, badRequest, forbidden, notFound, notSupported, unauthorized } from '../platform/fhir/outcome.ts';
 import type { FhirResponse, OperationHandler } from '../platform/fhir/rest.ts';
+import type { NotificationDisclosure } from '../platform/subscriptions/index.ts';
 
 /**
  * The FHIR API's front door: bearer token → principal → per-request guard, the audit record of
@@ -217,6 +219,26 @@ export class FhirAccess {
    */
   guard(principal: Principal, facts: RequestFacts): RequestGuard {
     return new RequestGuard(this.policy, principal, this.sink, facts);
+  }
+
+  /**
+   * Records a resource that a Subscription notification sent to its owner's endpoint.
+   * @param d - the disclosure
+   */
+  async recordDisclosure(d: NotificationDisclosure): Promise<void> {
+    await this.sink.record({
+      interaction: 'notification',
+      action: 'R',
+      outcome: d.delivered ? 0 : 4,
+      ...(d.outcomeText === undefined ? {} : { outcomeText: d.outcomeText }),
+      principal: d.owner,
+      patients: d.patients,
+      resources: [d.resource, `Subscription/${d.subscriptionId}`],
+      query: undefined,
+      requestId: randomUUID(),
+      sourceAddress: undefined,
+      breakGlass: false,
+    });
   }
 
   /**

@@ -46,6 +46,7 @@ export async function mountSubscriptions(app: FastifyInstance, repo: FhirReposit
     repo.platform.addWriteHook(service.writeHook);
   }
   byApp.set(app, service);
+  service.auditDisclosuresWith((d) => access.recordDisclosure(d));
   const subs = service;
   const dispatcher = runDispatcher ? new SubscriptionDispatcher(subs) : undefined;
   app.addHook('onClose', async () => {

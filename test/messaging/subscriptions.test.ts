@@ -257,6 +257,28 @@ describe('FHIR Subscriptions', () => {
     assert.deepEqual(receiver.ids('/narrow'), [forA, forA2]);
   });
 
+  it('each notification that sent a resource is in the audit trail as a disclosure to the owner about that patient; one without the resource is not', async () => {
+    const p = await patient('Revideret');
+    const owner = await systemToken(t, 'system/Subscription.cruds system/Observation.rs');
+    const clientId = (JSON.parse(Buffer.from(owner.split('.')[1]!, 'base64url').toString('utf8')) as { client_id: string }).client_id;
+    const withResource = await subscribe(restHook('Observation?code=2093-3', receiver.url('/audit')), owner);
+    const idOnly = await subscribe(restHook('Observation?code=2093-3', receiver.url('/audit-empty'), { payload: undefined }), owner);
+    const obs = (await create(observation(p, '2093-3'))).body.id as string;
+    await dispatcher.drain();
+    assert.deepEqual(receiver.ids('/audit'), [obs]);
+    assert.deepEqual(receiver.received.filter((r) => r.path === '/audit-empty').map((r) => r.body), [''], 'notified without the resource');
+    const rows = await t.db.query<{ action: string; outcome: number; client_id: string; resource_refs: string[]; patient_ids: string[] }>(
+      `SELECT action, outcome, client_id, resource_refs, patient_ids FROM audit_event WHERE interaction = 'notification' AND $1 = ANY(resource_refs)`,
+      [`Observation/${obs}`],
+    );
+    // (Subscriptions of earlier tests may match this Observation too: only these two are looked at.)
+    assert.deepEqual(
+      rows.filter((r) => r.resource_refs.includes(`Subscription/${withResource}`)).map((r) => ({ ...r, outcome: Number(r.outcome) })),
+      [{ action: 'R', outcome: 0, client_id: clientId, resource_refs: [`Observation/${obs}`, `Subscription/${withResource}`], patient_ids: [p] }],
+    );
+    assert.equal(rows.filter((r) => r.resource_refs.includes(`Subscription/${idOnly}`)).length, 0);
+  });
+
   it('websocket: bind, bound, then a ping per notification, kept until a client is bound', async () => {
     const token = await systemToken(t, 'system/*.cruds');
     const other = await systemToken(t, 'system/*.cruds');

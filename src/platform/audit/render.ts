@@ -103,6 +103,9 @@ function typeAndSubtype(row: AuditRow): { type: Coding; subtype: Coding[] } {
       return { type: { system: DCM, code: '110113', display: 'Security Alert' }, subtype: [EMERGENCY_OVERRIDE_STOPPED] };
     case 'login':
       return { type: { system: DCM, code: '110114', display: 'User Authentication' }, subtype: [{ system: DCM, code: '110122', display: 'Login' }] };
+    case 'notification':
+      // Data sent out to a recipient's system (a Subscription notification with the resource).
+      return { type: { system: DCM, code: '110106', display: 'Export' }, subtype: [] };
     case 'logout':
       return { type: { system: DCM, code: '110114', display: 'User Authentication' }, subtype: [{ system: DCM, code: '110123', display: 'Logout' }] };
     default: {

@@ -57,6 +57,8 @@ export const AUDIT_INTERACTIONS = [
   'break-glass-end',
   'login',
   'logout',
+  // A Subscription notification that sent a resource to the subscriber's endpoint.
+  'notification',
 ] as const;
 export type AuditInteraction = (typeof AUDIT_INTERACTIONS)[number];
 
@@ -479,6 +481,7 @@ export function actionOf(interaction: AuditInteraction): AuditAction {
     case 'read':
     case 'vread':
     case 'history-instance':
+    case 'notification':
       return 'R';
     case 'create':
       return 'C';

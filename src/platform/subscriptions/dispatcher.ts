@@ -157,6 +157,11 @@ export class SubscriptionDispatcher {
       headers[h.slice(0, at).trim()] = h.slice(at + 1).trim();
     }
     const result = await postDelivery(url, c.payload ?? undefined, this.options.httpTimeoutMs, headers);
+    if (c.payload !== null) {
+      // The resource went to the owner's endpoint: audited before the row is finished, so a crash
+      // between the two sends it again and audits that, rather than leaving a disclosure unrecorded.
+      await this.service.auditDisclosure(s, c.resourceType, c.resourceId, result.kind === 'delivered', result.kind === 'delivered' ? undefined : result.reason);
+    }
     switch (result.kind) {
       case 'delivered':
         return (await finishRow(this.db, SUBSCRIPTION_OUTBOX, c.id, c.token)) ? 'delivered' : 'lost';

@@ -8,3 +8,4 @@ export type { SubscriptionDispatcherOptions } from './dispatcher.ts';
 export { SubscriptionDispatcher, retryDeadNotification } from './dispatcher.ts';
 export type { NotificationSocket } from './service.ts';
 export { SubscriptionService, WEBSOCKET_PATH, describeSubscriptions } from './service.ts';
+export type { NotificationDisclosure } from './service.ts';

@@ -10,7 +10,7 @@ import type { FhirRepository } from '../fhir/repo.ts';
 import { checkDeliveryHost } from '../messaging/index.ts';
 import { checkSubscription, splitCriteria } from './criteria.ts';
 import type { NewNotification, SubscriptionRow } from './subscription.store.ts';
-import { deleteSubscription, discardNotifications, findActiveSubscriptions, findSubscription, insertNotifications, upsertSubscription } from './subscription.store.ts';
+import { deleteSubscription, discardNotifications, findActiveSubscriptions, findCompartments, findSubscription, insertNotifications, upsertSubscription } from './subscription.store.ts';
 
 /**
  * FHIR R4 Subscriptions (docs/subscriptions.md). The after-write hook keeps the platform's view
@@ -66,16 +66,59 @@ class OwnerGuard implements AccessGuard {
   }
 }
 
+/**
+ * A rest-hook notification that carried the resource to the subscriber's endpoint: a disclosure
+ * of the data to the subscription's owner, for the audit trail (and so for Min Log).
+ */
+export interface NotificationDisclosure {
+  /** The owner, as their access token named them when they wrote the Subscription. */
+  readonly owner: Principal | undefined;
+  readonly subscriptionId: string;
+  /** `Type/id` of the resource sent. */
+  readonly resource: string;
+  /** Ids of the patients whose compartments hold the resource. */
+  readonly patients: readonly string[];
+  /** False when the endpoint did not take it (it may still have read it). */
+  readonly delivered: boolean;
+  readonly outcomeText?: string;
+}
+
 export class SubscriptionService {
   /** The unrestricted repository (matching restricts it to each owner). */
   readonly repo: FhirRepository;
   readonly policy: AccessPolicy;
   /** Websocket connections bound to subscriptions in this process. */
   private readonly sockets = new Map<string, Set<NotificationSocket>>();
+  /** Records each disclosure by notification (the server sets it to its audit trail). */
+  private disclosureAudit: ((d: NotificationDisclosure) => Promise<void>) | undefined;
 
   constructor(repo: FhirRepository, policy: AccessPolicy) {
     this.repo = repo;
     this.policy = policy;
+  }
+
+  /**
+   * @param audit - records every notification that carried a resource, before its outbox row is finished
+   */
+  auditDisclosuresWith(audit: (d: NotificationDisclosure) => Promise<void>): void {
+    this.disclosureAudit = audit;
+  }
+
+  /**
+   * Records that a notification sent a resource to the owner's endpoint.
+   * @param s - the subscription
+   * @param resourceType - the resource's type
+   * @param resourceId - its id
+   * @param delivered - whether the endpoint took it
+   * @param outcomeText - why not
+   */
+  async auditDisclosure(s: SubscriptionRow, resourceType: string, resourceId: string, delivered: boolean, outcomeText?: string): Promise<void> {
+    if (this.disclosureAudit === undefined) {
+      return;
+    }
+    const owner = s.ownerClaims === null ? undefined : await this.policy.principal(JSON.parse(s.ownerClaims) as AccessTokenClaims);
+    const patients = (await findCompartments(this.repo.platform.db, resourceType, resourceId)).filter((c) => c.startsWith('Patient/')).map((c) => c.slice('Patient/'.length));
+    await this.disclosureAudit({ owner, subscriptionId: s.id, resource: `${resourceType}/${resourceId}`, patients, delivered, ...(outcomeText === undefined ? {} : { outcomeText }) });
   }
 
   /** The after-write hook to register with the FHIR platform. */

@@ -102,6 +102,17 @@ export async function findSubscription(q: Queryable, id: string): Promise<Subscr
 }
 
 /**
+ * @param q - connection
+ * @param resourceType - a resource's type
+ * @param id - its id
+ * @returns the compartments of its current row (`Patient/<id>` …), empty when it is gone
+ */
+export async function findCompartments(q: Queryable, resourceType: string, id: string): Promise<string[]> {
+  const rows = await q.query<{ compartments: string[] | null }>('SELECT compartments FROM resource WHERE resource_type = $1 AND id = $2', [resourceType, id]);
+  return rows[0]?.compartments ?? [];
+}
+
+/**
  * @param q - the write's transaction
  * @param resourceTypes - types written
  * @returns the active subscriptions on those types, oldest id first

@@ -50,7 +50,8 @@ function describeEvent(e: AuditEvent): string {
   if ((e.subtype ?? []).some((s) => s.code === '110127') && e.type.code === '110113') {
     return t('Brugte værdispring til at se dine data', 'Used værdispring (break-the-glass) to see your data');
   }
-  const action = (e.subtype ?? []).map((s) => tr(ACTIONS[s.code ?? ''])).find((x) => x !== undefined) ?? t('Så', 'Viewed');
+  const sent = e.type.code === '110106' ? t('Fik tilsendt', 'Was sent') : undefined;
+  const action = sent ?? (e.subtype ?? []).map((s) => tr(ACTIONS[s.code ?? ''])).find((x) => x !== undefined) ?? t('Så', 'Viewed');
   const path = (e.entity ?? []).map((x) => x.what?.reference ?? '').filter((r) => r !== '');
   const types = [...new Set(path.map((r) => r.split('/')[0] ?? '').filter((x) => x !== 'Patient'))].map((x) => tr(TYPES[x]) ?? x);
   return `${action} ${types.length === 0 ? t('dine data', 'your data') : types.join(', ')}`;
