@@ -431,8 +431,12 @@ function dateMatch(q: Sql, t: string, value: string): string {
   const lo = (): string => q.p(toDbTime(range.lo));
   const hi = (): string => q.p(toDbTime(range.hi));
   switch (prefix) {
-    case 'eq':
-      return `(${t}.lo >= ${lo()}::timestamptz AND ${t}.hi <= ${hi()}::timestamptz)`;
+    case 'eq': {
+      // lo <= hi <= phi, so also lo <= phi: said outright, it bounds the index range on lo from
+      // both sides (without it the scan runs from plo to the latest date in the index).
+      const h = hi();
+      return `(${t}.lo >= ${lo()}::timestamptz AND ${t}.lo <= ${h}::timestamptz AND ${t}.hi <= ${h}::timestamptz)`;
+    }
     case 'ne':
       return `NOT (${t}.lo >= ${lo()}::timestamptz AND ${t}.hi <= ${hi()}::timestamptz)`;
     case 'gt':
