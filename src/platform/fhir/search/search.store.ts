@@ -674,13 +674,6 @@ export async function executeSearch(db: Queryable, req: SearchRequest, opts: Sea
  */
 export const DRIVER_LIMIT = 2000;
 
-/**
- * When several filters are all common, choosePlan reads them again up to this many times the
- * driver limit: how rare their combination is decides what a scan costs, and a filter that is
- * complete at the higher cap bounds it (Patient?family=…&given=… at a million resources).
- */
-const SECOND_TIER_FACTOR = 10;
-
 /** `rows`: the matches are among `rids`, which satisfy the filters numbered in `filters`. */
 type SearchPlan = { readonly kind: 'rows'; readonly filters: ReadonlySet<number>; readonly rids: readonly string[] } | { readonly kind: 'scan' };
 
@@ -692,10 +685,9 @@ type SearchPlan = { readonly kind: 'rows'; readonly filters: ReadonlySet<number>
  *   other filters on them (cost bounded by DRIVER_LIMIT, whatever the size of the data);
  * - every filter is common: scan the type in row order and stop when the page is full (cost
  *   bounded by how common the filters are, not by how much data there is).
- * One query reads at most DRIVER_LIMIT + 1 index rows per filter to decide; when several filters
- * are all common, a second reads them up to SECOND_TIER_FACTOR times as many before scanning.
+ * One query reads at most DRIVER_LIMIT + 1 index rows per filter to decide.
  */
-async function choosePlan(db: Queryable, req: SearchRequest, opts: SearchSqlOptions, tier = 1): Promise<SearchPlan> {
+async function choosePlan(db: Queryable, req: SearchRequest, opts: SearchSqlOptions): Promise<SearchPlan> {
   const q = new Sql();
   const cols = req.filters.map((f, i) => driverColumn(q, req.resourceType, f, opts, `d${i}`));
   if (cols.every((c) => c === undefined)) {
@@ -711,11 +703,6 @@ async function choosePlan(db: Queryable, req: SearchRequest, opts: SearchSqlOpti
     }
   });
   if (complete.length === 0) {
-    // One common filter: the scan finds a page after about page size / its share of the type.
-    // Several: their combination may be rare, so try a higher cap once before scanning.
-    if (tier === 1 && cols.filter((c) => c !== undefined).length >= 2) {
-      return choosePlan(db, req, { ...opts, driverLimit: (opts.driverLimit ?? DRIVER_LIMIT) * SECOND_TIER_FACTOR }, 2);
-    }
     return { kind: 'scan' };
   }
   complete.sort((a, b) => a.rids.size - b.rids.size);
