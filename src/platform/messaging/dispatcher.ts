@@ -1,3 +1,4 @@
+import type { OutboxWorkerOptions } from '../outbox/poller.ts';
 import { Poller, outboxWorkerDefaults } from '../outbox/poller.ts';
 import { randomUUID } from 'node:crypto';
 import type { Bundle, Endpoint } from '@medplum/fhirtypes';
@@ -38,24 +39,8 @@ import { endpointAccepts } from './service.ts';
  * against one database, in one process or many.
  */
 
-export interface DispatcherOptions {
-  /** Names this worker in claims (a random suffix keeps each claim unique). */
-  readonly workerId?: string;
-  /** How long a claim holds a delivery; a crashed worker's deliveries are claimed again after it. */
-  readonly leaseMs?: number;
-  /** Most receivers per claim. */
-  readonly batchSize?: number;
-  /** Most deliveries per receiver per claim, delivered in order by one worker. */
-  readonly runLength?: number;
-  /** Attempts before a delivery becomes a dead letter. */
-  readonly maxAttempts?: number;
-  /** Wait after the first failed attempt; doubled after each further one. */
-  readonly backoffMs?: number;
-  readonly maxBackoffMs?: number;
-  /** Pause between polls when there was nothing to do. */
-  readonly pollMs?: number;
-  /** Time limit of one HTTP delivery (default 10 s, at most half the lease). */
-  readonly httpTimeoutMs?: number;
+/** The outbox settings (OutboxWorkerOptions), and those of MedCom acknowledgements and runs. */
+export interface DispatcherOptions extends OutboxWorkerOptions {
   /** How long a delivery by HTTP waits for the receiving system's acknowledgement before it is resent (MedCom: 30 min). */
   readonly ackTimeoutMs?: number;
   /** Most resends of a delivery without acknowledgement before it becomes a dead letter (MedCom: 2). */
@@ -199,13 +184,21 @@ export class MessageDispatcher {
     });
   }
 
-  /** Throws DeliveryRefused when the receiver's Endpoint no longer takes the message type. */
-  private async checkEndpoint(q: Queryable, c: Claim, msg: MessageRow): Promise<void> {
-    if (c.endpointId !== null) {
+  /**
+   * Throws DeliveryRefused when the receiver's Endpoint no longer takes the message type.
+   * @param read - Endpoints read already in this run (each is read once per run)
+   */
+  private async checkEndpoint(q: Queryable, c: Claim, msg: MessageRow, read = new Map<string, Endpoint | undefined>()): Promise<void> {
+    if (c.endpointId === null) {
+      return;
+    }
+    if (!read.has(c.endpointId)) {
       const content = await findResourceContent(q, 'Endpoint', c.endpointId);
-      if (content === undefined || !endpointAccepts(JSON.parse(content) as Endpoint, msg.eventCode)) {
-        throw new DeliveryRefused(`${AckError.mailboxOutOfOperation}: modtagerens Endpoint/${c.endpointId} tager ikke imod ${msg.eventCode}`);
-      }
+      read.set(c.endpointId, content === undefined ? undefined : (JSON.parse(content) as Endpoint));
+    }
+    const ep = read.get(c.endpointId);
+    if (ep === undefined || !endpointAccepts(ep, msg.eventCode)) {
+      throw new DeliveryRefused(`${AckError.mailboxOutOfOperation}: modtagerens Endpoint/${c.endpointId} tager ikke imod ${msg.eventCode}`);
     }
   }
 
@@ -274,16 +267,7 @@ export class MessageDispatcher {
           if (msg === undefined) {
             throw new DeliveryRefused('meddelelsen findes ikke');
           }
-          if (c.endpointId !== null) {
-            if (!endpoints.has(c.endpointId)) {
-              const content = await findResourceContent(tx, 'Endpoint', c.endpointId);
-              endpoints.set(c.endpointId, content === undefined ? undefined : (JSON.parse(content) as Endpoint));
-            }
-            const ep = endpoints.get(c.endpointId);
-            if (ep === undefined || !endpointAccepts(ep, msg.eventCode)) {
-              throw new DeliveryRefused(`${AckError.mailboxOutOfOperation}: modtagerens Endpoint/${c.endpointId} tager ikke imod ${msg.eventCode}`);
-            }
-          }
+          await this.checkEndpoint(tx, c, msg, endpoints);
         }
         const finished = await finishInboxDeliveries(tx, run.map((c) => c.id), run[0]!.token, run[0]!.receiverOrg);
         const acks = run.filter((c) => finished.has(c.id)).flatMap((c) => {

@@ -1,4 +1,4 @@
-import type { Endpoint, OperationDefinition, OperationOutcome, Organization } from '@medplum/fhirtypes';
+import type { Endpoint, OperationDefinition, OperationOutcome, Organization, Resource } from '@medplum/fhirtypes';
 import type { Queryable } from '../../db/index.ts';
 import { RequestGuard } from '../access/guard.ts';
 import type { Principal } from '../access/principal.ts';
@@ -393,10 +393,14 @@ export class MessagingService {
     return org;
   }
 
-  private async readOrganization(reference: string): Promise<(Organization & { id: string }) | undefined> {
-    const id = reference.slice('Organization/'.length);
+  private readOrganization(reference: string): Promise<(Organization & { id: string }) | undefined> {
+    return this.readIfPresent<Organization>('Organization', reference.slice('Organization/'.length));
+  }
+
+  /** A current resource, or undefined when it is missing or deleted. */
+  private async readIfPresent<T extends Resource>(resourceType: T['resourceType'], id: string): Promise<(T & { id: string }) | undefined> {
     try {
-      return JSON.parse((await this.repo.read('Organization', id)).content) as Organization & { id: string };
+      return JSON.parse((await this.repo.read(resourceType, id)).content) as T & { id: string };
     } catch (err) {
       if (err instanceof OperationOutcomeError) {
         return undefined;
@@ -412,16 +416,7 @@ export class MessagingService {
       if (id === undefined) {
         continue;
       }
-      const ep = await this.routing.get(`Endpoint ${id}`, async () => {
-        try {
-          return JSON.parse((await this.repo.read('Endpoint', id)).content) as Endpoint & { id: string };
-        } catch (err) {
-          if (err instanceof OperationOutcomeError) {
-            return undefined;
-          }
-          throw err;
-        }
-      });
+      const ep = await this.routing.get(`Endpoint ${id}`, () => this.readIfPresent<Endpoint>('Endpoint', id));
       if (ep !== undefined && endpointAccepts(ep, eventCode)) {
         return ep;
       }

@@ -79,16 +79,24 @@ export class Poller {
   }
 }
 
-/** The settings every outbox dispatcher has (see messaging/dispatcher.ts DispatcherOptions for their meaning). */
+/** The settings every outbox dispatcher has (MedCom deliveries, Subscription notifications). */
 export interface OutboxWorkerOptions {
+  /** Names this worker in claims (a random suffix keeps each claim unique). */
   readonly workerId?: string;
+  /** How long a claim holds a row; a crashed worker's rows are claimed again after it. */
   readonly leaseMs?: number;
+  /** Most queues (receivers, subscriptions) per claim. */
   readonly batchSize?: number;
+  /** Most rows per queue per claim, delivered in order by one worker. */
   readonly runLength?: number;
+  /** Attempts before a row becomes a dead letter. */
   readonly maxAttempts?: number;
+  /** Wait after the first failed attempt; doubled after each further one. */
   readonly backoffMs?: number;
   readonly maxBackoffMs?: number;
+  /** Pause between polls when there was nothing to do. */
   readonly pollMs?: number;
+  /** Time limit of one HTTP delivery (default 10 s, at most half the lease). */
   readonly httpTimeoutMs?: number;
 }
 
