@@ -361,29 +361,37 @@ async function main(): Promise<number> {
     load = startLoadClient();
     log(`start-up: database opened and migrated in ${((t1 - t0) / 1000).toFixed(1)} s, app built and listening in ${((performance.now() - t1) / 1000).toFixed(1)} s (FHIR packages not loaded)`);
 
-    try {
-      await runRead(load, platform, controlled, baseline, token, options, result);
-    } catch (err) {
-      result.problems.push(`read: failed: ${errorText(err)}`);
+    if (options.phases.has('read')) {
+      try {
+        await runRead(load, platform, controlled, baseline, token, options, result);
+      } catch (err) {
+        result.problems.push(`read: failed: ${errorText(err)}`);
+      }
     }
     let patients: SampledPatient[] = [];
-    try {
-      patients = await runIngest(load, platform, options, result);
-    } catch (err) {
-      result.problems.push(`ingest: failed: ${errorText(err)}`);
-    }
-    if (patients.length === 0) {
-      patients = await samplePatientsFromDatabase(db);
-      result.problems.push(`search: no Patient ids from the transaction-responses; using ${patients.length} Patients sampled from the database instead`);
-    }
-    if (patients.length > 0) {
+    if (options.phases.has('ingest')) {
       try {
-        await runSearch(load, platform, patients, options, result);
+        patients = await runIngest(load, platform, options, result);
       } catch (err) {
-        result.problems.push(`search: failed: ${errorText(err)}`);
+        result.problems.push(`ingest: failed: ${errorText(err)}`);
       }
-    } else {
-      result.problems.push('search: skipped, there are no patients');
+    }
+    if (options.phases.has('search')) {
+      if (patients.length === 0) {
+        patients = await samplePatientsFromDatabase(db);
+        if (options.phases.has('ingest')) {
+          result.problems.push(`search: no Patient ids from the transaction-responses; using ${patients.length} Patients sampled from the database instead`);
+        }
+      }
+      if (patients.length > 0) {
+        try {
+          await runSearch(load, platform, patients, options, result);
+        } catch (err) {
+          result.problems.push(`search: failed: ${errorText(err)}`);
+        }
+      } else {
+        result.problems.push('search: skipped, there are no patients');
+      }
     }
   } finally {
     await teardown();
@@ -391,10 +399,10 @@ async function main(): Promise<number> {
     result.memory.peakRssMb = round(rss.peakMb(), 0);
     result.memory.osMaxRssMb = round(osMaxRssMb(), 0);
   }
-  const files = writeResult(result);
+  const files = writeResult(result, (['read', 'ingest', 'search'] as const).every((phase) => options.phases.has(phase)));
   process.stdout.write(formatReport(result));
   log(`wrote ${files.join(', ')}`);
-  return runMessagingBenchmark(options);
+  return options.phases.has('messaging') ? runMessagingBenchmark(options) : 0;
 }
 
 /**

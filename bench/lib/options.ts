@@ -21,10 +21,16 @@ export interface Profile {
   readonly budgetMs: number | undefined;
 }
 
+/** The parts of a run, in the order they run. */
+export const PHASES = ['read', 'ingest', 'search', 'messaging'] as const;
+export type Phase = (typeof PHASES)[number];
+
 export interface Options {
   readonly profile: Profile;
   readonly seed: number;
   readonly keepDatabase: boolean;
+  /** The phases to run (all unless `--only` names some). Search without ingest samples the patients it queries from the database. */
+  readonly phases: ReadonlySet<Phase>;
 }
 
 const PROFILES: Readonly<Record<ScaleName, Profile>> = {
@@ -85,6 +91,8 @@ export const USAGE = `Usage: npm run bench -- [--quick | --scale quick|medium|la
   (default)       --scale medium
   --seed N        seed of the synthetic data (default 20251125)
   --keep-db       PostgreSQL only: do not drop the bench_<timestamp> database at the end
+  --only LIST     run only these phases, comma-separated: read, ingest, search, messaging
+                  (e.g. --only read to compare the read paths alone)
 
 Uses PostgreSQL when DATABASE_URL is set (a fresh database is created on that server and
 dropped afterwards), else embedded PGlite in memory. Results: bench/results/latest.json and
@@ -99,6 +107,7 @@ export function parseOptions(argv: readonly string[]): Options | 'help' {
   let scale: ScaleName = 'medium';
   let seed = 20251125;
   let keepDatabase = false;
+  let phases = new Set<Phase>(PHASES);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = (): string => {
@@ -125,9 +134,16 @@ export function parseOptions(argv: readonly string[]): Options | 'help' {
       }
     } else if (arg === '--keep-db') {
       keepDatabase = true;
+    } else if (arg === '--only' || arg.startsWith('--only=')) {
+      const list = (arg.startsWith('--only=') ? arg.slice('--only='.length) : value()).split(',').map((x) => x.trim());
+      const unknown = list.filter((x) => !(PHASES as readonly string[]).includes(x));
+      if (unknown.length > 0 || list.length === 0) {
+        throw new Error(`--only takes phases from ${PHASES.join(', ')}, got "${unknown.join(',')}"\n\n${USAGE}`);
+      }
+      phases = new Set(list as Phase[]);
     } else {
       throw new Error(`unknown argument "${arg}"\n\n${USAGE}`);
     }
   }
-  return { profile: PROFILES[scale], seed, keepDatabase };
+  return { profile: PROFILES[scale], seed, keepDatabase, phases };
 }

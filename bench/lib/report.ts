@@ -86,14 +86,16 @@ export const INGEST_TARGET = 2000;
 const resultsDir = path.resolve(import.meta.dirname, '..', 'results');
 
 /**
- * Writes latest.json and <scale>.json.
+ * Writes latest.json and, for a run of every FHIR phase, <scale>.json (the file a large run compares
+ * with, so a partial run must not replace it).
  * @param result - the result
+ * @param complete - whether read, ingest and search all ran
  * @returns the paths written
  */
-export function writeResult(result: BenchResult): string[] {
+export function writeResult(result: BenchResult, complete: boolean): string[] {
   mkdirSync(resultsDir, { recursive: true });
   const text = `${JSON.stringify(result, null, 2)}\n`;
-  const files = [path.join(resultsDir, 'latest.json'), path.join(resultsDir, `${result.scale}.json`)];
+  const files = [path.join(resultsDir, 'latest.json'), ...(complete ? [path.join(resultsDir, `${result.scale}.json`)] : [])];
   for (const f of files) {
     writeFileSync(f, text);
   }
