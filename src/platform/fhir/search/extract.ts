@@ -73,7 +73,9 @@ export class Extractor {
     const rows: IndexRows = { token: [], string: [], date: [], number: [], quantity: [], reference: [], uri: [] };
     const root: Node = { value: resource, type: resource.resourceType };
     for (const param of this.registry.forType(resource.resourceType)) {
-      if (param.expression === '' || param.type === 'special') {
+      if (param.expression === '' || param.type === 'special' || param.code === '_id') {
+        // _id is searched and sorted on resource.id itself (search kind 'id'), so an index row
+        // per resource would only be written, never read.
         continue;
       }
       let ev = this.byParam.get(param);
