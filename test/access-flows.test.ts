@@ -224,6 +224,9 @@ describe('audit completeness: one record for every access to patient data, refus
       ['citizen write', () => as(t, louise, 'POST', '/fhir/Observation', { resourceType: 'Observation', status: 'final', code: { text: 'Vægt' }, subject: { reference: 'Patient/demo-citizen' }, valueQuantity: { value: 70, unit: 'kg', system: 'http://unitsofmeasure.org', code: 'kg' } }), 201, 'citizen'],
       ['no token', () => as(t, undefined, 'GET', '/fhir/Patient/demo-citizen'), 401, 'anonymous'],
       ['bad token', () => as(t, 'not-a-token', 'GET', '/fhir/Observation?patient=Patient/demo-citizen'), 401, 'anonymous'],
+      ['Min Log', () => as(t, louise, 'GET', '/fhir/AuditEvent?patient=Patient/demo-citizen&_count=5'), 200, 'citizen'],
+      ['someone else\'s log', () => as(t, gp, 'GET', '/fhir/AuditEvent?patient=Patient/demo-citizen'), 403, 'professional'],
+      ['log review', () => as(t, admin, 'GET', '/fhir/AuditEvent?patient=Patient/demo-citizen&_count=5'), 200, 'system'],
       ['transaction', () => as(t, admin, 'POST', '/fhir', { resourceType: 'Bundle', type: 'transaction', entry: [{ request: { method: 'GET', url: 'Patient/demo-citizen' } }, { request: { method: 'GET', url: 'Observation?patient=Patient/demo-citizen&_count=1' } }] }), 200, 'system'],
     ];
     for (const [name, run, status, kind] of cases) {
@@ -240,5 +243,27 @@ describe('audit completeness: one record for every access to patient data, refus
     }
     const unauth = await as(t, undefined, 'GET', '/fhir/Patient/demo-citizen');
     assert.match(String(unauth.headers['www-authenticate']), /^Bearer /);
+  });
+
+  it('reading the trail is recorded with the patients it showed, and a citizen\'s own look-up stays out of Min Log', async () => {
+    const review = await as(t, admin, 'GET', '/fhir/AuditEvent?patient=Patient/demo-citizen&_count=3');
+    assert.equal(review.status, 200, review.text);
+    const shown = ((review.body as Bundle).entry ?? []).map((e) => e.resource as AuditEvent);
+    assert.ok(shown.length > 0);
+    const rows = await t.db.query<{ resource_refs: string[]; patient_ids: string[]; interaction: string }>('SELECT resource_refs, patient_ids, interaction FROM audit_event WHERE request_id = $1', [review.headers['x-request-id']]);
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]!.interaction, 'search-type');
+    assert.ok(rows[0]!.patient_ids.includes('demo-citizen'));
+    for (const ev of shown) {
+      assert.ok(rows[0]!.resource_refs.includes(`AuditEvent/${ev.id!}`), `the record lists AuditEvent/${ev.id!}`);
+    }
+    const mine = await as(t, louise, 'GET', '/fhir/AuditEvent?patient=Patient/demo-citizen&_count=1000');
+    assert.equal(mine.status, 200, mine.text);
+    const own = await t.db.query<{ id: string }>('SELECT id FROM audit_event WHERE request_id = $1', [mine.headers['x-request-id']]);
+    assert.equal(own.length, 1, 'Louise\'s look-up is recorded');
+    const again = await as(t, louise, 'GET', '/fhir/AuditEvent?patient=Patient/demo-citizen&_count=1000');
+    const ids = ((again.body as Bundle).entry ?? []).map((e) => e.resource?.id);
+    assert.ok(!ids.includes(own[0]!.id), 'but not shown to her in Min Log');
+    assert.ok(ids.length > 0);
   });
 });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Queryable } from '../db/index.ts';
-import type { CapabilityStatementRestResource, OperationDefinition, Parameters } from '@medplum/fhirtypes';
+import type { AuditEvent, Bundle, CapabilityStatementRestResource, OperationDefinition, Parameters } from '@medplum/fhirtypes';
 import type { AccessAuditEvent, AuditSink, RequestFacts } from '../platform/access/guard.ts';
 import { RequestGuard } from '../platform/access/guard.ts';
 import type { AccessPolicy } from '../platform/access/policy.ts';
@@ -253,13 +253,29 @@ export class FhirAccess {
   /**
    * `GET /fhir/AuditEvent…`: Min Log for citizens (their own and those they act for), the full
    * trail for system clients granted AuditEvent; nobody writes audit records through the API.
+   * The guard notes whose log was asked for and the patients of every event returned, so the
+   * caller's record of this look-up names them (a citizen's own look-up stays out of Min Log).
    * @param principal - the caller
+   * @param guard - the request's guard
    * @param method - HTTP method
    * @param path - path below /fhir
    * @param query - query pairs
    * @returns the response
    */
-  async auditRequest(principal: Principal, method: string, path: string, query: readonly (readonly [string, string])[]): Promise<FhirResponse> {
+  async auditRequest(principal: Principal, guard: RequestGuard, method: string, path: string, query: readonly (readonly [string, string])[]): Promise<FhirResponse> {
+    const asked = query.find(([k]) => k === 'patient')?.[1]?.replace(/^Patient\//, '');
+    if (asked !== undefined && /^[A-Za-z0-9\-.]{1,64}$/.test(asked)) {
+      guard.touched('Patient', asked, [`Patient/${asked}`]);
+    }
+    const disclosed = <T extends Bundle<AuditEvent> | AuditEvent>(out: T): T => {
+      const events: (AuditEvent | undefined)[] = out.resourceType === 'Bundle' ? (out.entry ?? []).map((e) => e.resource) : [out];
+      for (const ev of events) {
+        if (ev?.id !== undefined) {
+          guard.touched('AuditEvent', ev.id, (ev.entity ?? []).map((e) => e.what?.reference ?? '').filter((r) => r.startsWith('Patient/')));
+        }
+      }
+      return out;
+    };
     if (method !== 'GET' && method !== 'HEAD' && !(method === 'POST' && path === 'AuditEvent/_search')) {
       throw new OperationOutcomeError(notSupported('Audit records are written by the platform itself; they cannot be created, changed or deleted'));
     }
@@ -277,7 +293,7 @@ export class FhirAccess {
         throw new OperationOutcomeError(forbidden('The token\'s scopes do not allow reading AuditEvent'));
       }
       const bundle = await this.audit.searchByParams(query.map(([k, v]) => [k, k === 'patient' ? `Patient/${id}` : v] as const), { baseUrl, viewer: 'citizen' });
-      return { status: 200, body: JSON.stringify(bundle) };
+      return { status: 200, body: JSON.stringify(disclosed(bundle)) };
     }
     if (principal.kind === 'system' && principal.scopes.some((s) => (s.resourceType === '*' || s.resourceType === 'AuditEvent') && s.ops.has('r'))) {
       const m = /^AuditEvent\/([A-Za-z0-9-]{1,64})$/.exec(path);
@@ -286,9 +302,9 @@ export class FhirAccess {
         if (ev === undefined) {
           throw new OperationOutcomeError(notFound(`AuditEvent/${m[1]!} was not found`));
         }
-        return { status: 200, body: JSON.stringify(ev) };
+        return { status: 200, body: JSON.stringify(disclosed(ev)) };
       }
-      return { status: 200, body: JSON.stringify(await this.audit.searchByParams(query, { baseUrl, viewer: 'operator' })) };
+      return { status: 200, body: JSON.stringify(disclosed(await this.audit.searchByParams(query, { baseUrl, viewer: 'operator' }))) };
     }
     throw new OperationOutcomeError(forbidden('The audit trail is read by the citizen it concerns (Min Log) and by the platform\'s log review'));
   }

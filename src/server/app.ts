@@ -295,11 +295,21 @@ export async function buildApp(config: Config, db: Database, deps: AppDeps = {})
       await access.recordRefused(facts, err instanceof OperationOutcomeError ? (err.outcome.issue?.[0]?.details?.text ?? 'refused') : 'refused');
       throw err;
     }
+    const guard = access.guard(principal, facts);
     if (path === 'AuditEvent' || path.startsWith('AuditEvent/')) {
-      send(reply, await access.auditRequest(principal, method, path, query), method === 'HEAD');
+      // Reading the trail is an access to patient data too, and is recorded like any other.
+      let res: FhirResponse;
+      try {
+        res = await access.auditRequest(principal, guard, method, path, query);
+      } catch (err) {
+        const outcome = err instanceof OperationOutcomeError ? err.outcome : undefined;
+        await guard.finish(outcome === undefined ? 500 : getStatus(outcome), outcome?.issue?.[0]?.details?.text ?? 'server error');
+        throw err;
+      }
+      await guard.finish(res.status);
+      send(reply, res, method === 'HEAD');
       return;
     }
-    const guard = access.guard(principal, facts);
     const scoped = repo.withAccess(guard);
     let res: FhirResponse;
     try {
