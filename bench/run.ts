@@ -7,7 +7,7 @@ import type { Database } from '../src/db/index.ts';
 import type { LoadClient } from './lib/client.ts';
 import { startLoadClient } from './lib/client.ts';
 import type { RunningServer, ScratchDatabase } from './lib/environment.ts';
-import { backendToken, createScratchDatabase, openBenchDatabase, startBaseline, startPlatform } from './lib/environment.ts';
+import { backendToken, createScratchDatabase, existingDatabase, openBenchDatabase, startBaseline, startPlatform } from './lib/environment.ts';
 import type { PatientSummary } from './lib/generate.ts';
 import { createdIds, generatePatientBundle, generatePatientsBundle } from './lib/generate.ts';
 import { createHttpClient } from './lib/http.ts';
@@ -271,14 +271,15 @@ async function runSearch(load: LoadClient, platform: RunningServer, patients: re
       result.search.baselineScale = b.scale;
     }
   }
-  log(`search: ${QUERY_CLASSES.length} query classes x ${p.searchRunsPerClass} runs, ${p.searchConcurrency} concurrent, over ${patients.length} sampled patients`);
+  const classes = QUERY_CLASSES.filter((c) => options.classes === undefined || options.classes.has(c.name));
+  log(`search: ${classes.length} query classes x ${p.searchRunsPerClass} runs, ${p.searchConcurrency} concurrent, over ${patients.length} sampled patients`);
   // Warm-up: each class once, not counted (first-call costs: JIT, query plans, caches).
-  await load.search({ port: platform.port, paths: QUERY_CLASSES.map((c) => c.build(rng, patients)), concurrency: 1, maxMs: 30_000, timeoutMs: p.searchTimeoutMs });
+  await load.search({ port: platform.port, paths: classes.map((c) => c.build(rng, patients)), concurrency: 1, maxMs: 30_000, timeoutMs: p.searchTimeoutMs });
   const all: number[] = [];
   const failures: Failure[] = [];
-  for (const [i, qc] of QUERY_CLASSES.entries()) {
+  for (const [i, qc] of classes.entries()) {
     const left = remainingMs(p) - 15_000;
-    const maxMs = Math.max(1000, Math.min(p.searchClassMaxMs, left / (QUERY_CLASSES.length - i)));
+    const maxMs = Math.max(1000, Math.min(p.searchClassMaxMs, left / (classes.length - i)));
     const paths = Array.from({ length: p.searchRunsPerClass }, () => qc.build(rng, patients));
     const r = await load.search({ port: platform.port, paths, concurrency: p.searchConcurrency, maxMs, timeoutMs: p.searchTimeoutMs });
     const ok = r.outcomes.filter((o) => o.status === 200);
@@ -317,6 +318,15 @@ async function main(): Promise<number> {
     return 0;
   }
   const options = parsed;
+  const unknownClasses = [...(options.classes ?? [])].filter((name) => !QUERY_CLASSES.some((c) => c.name === name));
+  if (unknownClasses.length > 0) {
+    process.stderr.write(`unknown search classes: ${unknownClasses.join(', ')}; known: ${QUERY_CLASSES.map((c) => c.name).join(', ')}\n`);
+    return 2;
+  }
+  if (options.database !== undefined && (process.env.DATABASE_URL ?? '') === '') {
+    process.stderr.write('--database needs DATABASE_URL (the PostgreSQL server that holds the database)\n');
+    return 2;
+  }
   const adminUrl = process.env.DATABASE_URL === '' ? undefined : process.env.DATABASE_URL;
   const result = emptyResult(options, adminUrl === undefined ? 'pglite' : 'postgres');
   const rss = startRssSampler(100);
@@ -348,8 +358,13 @@ async function main(): Promise<number> {
 
   try {
     if (adminUrl !== undefined) {
-      scratch = await createScratchDatabase(adminUrl);
-      log(`database: created ${scratch.name}${options.keepDatabase ? ' (kept at the end: --keep-db)' : ' (dropped at the end)'}`);
+      if (options.database !== undefined) {
+        scratch = existingDatabase(adminUrl, options.database);
+        log(`database: using the existing ${scratch.name} (not dropped)`);
+      } else {
+        scratch = await createScratchDatabase(adminUrl);
+        log(`database: created ${scratch.name}${options.keepDatabase ? ' (kept at the end: --keep-db)' : ' (dropped at the end)'}`);
+      }
     }
     const t0 = performance.now();
     db = await openBenchDatabase(scratch?.url);

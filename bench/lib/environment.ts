@@ -15,6 +15,18 @@ export interface ScratchDatabase {
 }
 
 /**
+ * An existing database on the server that `adminUrl` points at, used as it is and never dropped.
+ * @param adminUrl - a connection string to any database on the server
+ * @param name - the database's name
+ * @returns its URL, with a drop that does nothing
+ */
+export function existingDatabase(adminUrl: string, name: string): ScratchDatabase {
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), name, drop: (): Promise<void> => Promise.resolve() };
+}
+
+/**
  * Creates `bench_<timestamp>` on the server that `adminUrl` points at.
  * @param adminUrl - a connection string to any database on the server (e.g. `/postgres`)
  * @returns the new database's URL and a function dropping it

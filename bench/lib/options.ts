@@ -31,6 +31,10 @@ export interface Options {
   readonly keepDatabase: boolean;
   /** The phases to run (all unless `--only` names some). Search without ingest samples the patients it queries from the database. */
   readonly phases: ReadonlySet<Phase>;
+  /** PostgreSQL only: an existing database (e.g. one kept by --keep-db) to use instead of a fresh one; never dropped. */
+  readonly database: string | undefined;
+  /** Only the search classes with these names (all when undefined). */
+  readonly classes: ReadonlySet<string> | undefined;
 }
 
 const PROFILES: Readonly<Record<ScaleName, Profile>> = {
@@ -93,6 +97,10 @@ export const USAGE = `Usage: npm run bench -- [--quick | --scale quick|medium|la
   --keep-db       PostgreSQL only: do not drop the bench_<timestamp> database at the end
   --only LIST     run only these phases, comma-separated: read, ingest, search, messaging
                   (e.g. --only read to compare the read paths alone)
+  --database NAME PostgreSQL only: use the existing database NAME on the DATABASE_URL server
+                  (e.g. one kept by --keep-db) instead of a fresh one; it is never dropped.
+                  With --only search, searches the data already there.
+  --classes LIST  only these search classes, comma-separated (names as in the report)
 
 Uses PostgreSQL when DATABASE_URL is set (a fresh database is created on that server and
 dropped afterwards), else embedded PGlite in memory. Results: bench/results/latest.json and
@@ -108,6 +116,8 @@ export function parseOptions(argv: readonly string[]): Options | 'help' {
   let seed = 20251125;
   let keepDatabase = false;
   let phases = new Set<Phase>(PHASES);
+  let database: string | undefined;
+  let classes: Set<string> | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = (): string => {
@@ -141,9 +151,16 @@ export function parseOptions(argv: readonly string[]): Options | 'help' {
         throw new Error(`--only takes phases from ${PHASES.join(', ')}, got "${unknown.join(',')}"\n\n${USAGE}`);
       }
       phases = new Set(list as Phase[]);
+    } else if (arg === '--database') {
+      database = value();
+      if (!/^[A-Za-z0-9_]{1,63}$/.test(database)) {
+        throw new Error(`--database takes a database name of letters, digits and _, got "${database}"`);
+      }
+    } else if (arg === '--classes') {
+      classes = new Set(value().split(',').map((x) => x.trim()).filter((x) => x !== ''));
     } else {
       throw new Error(`unknown argument "${arg}"\n\n${USAGE}`);
     }
   }
-  return { profile: PROFILES[scale], seed, keepDatabase, phases };
+  return { profile: PROFILES[scale], seed, keepDatabase, phases, database, classes };
 }

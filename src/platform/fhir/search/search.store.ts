@@ -709,9 +709,35 @@ async function choosePlan(db: Queryable, req: SearchRequest, opts: SearchSqlOpti
     return { kind: 'scan' };
   }
   complete.sort((a, b) => a.rids.size - b.rids.size);
-  const shared = [...complete[0]!.rids].filter((rid) => complete.every((c) => c.rids.has(rid)));
-  return { kind: 'rows', filters: new Set(complete.map((c) => c.filter)), rids: shared };
+  let shared = [...complete[0]!.rids].filter((rid) => complete.every((c) => c.rids.has(rid)));
+  const filters = new Set(complete.map((c) => c.filter));
+  const limit = opts.driverLimit ?? DRIVER_LIMIT;
+  const open = cols.flatMap((c, i) => (c !== undefined && !filters.has(i) ? [i] : []));
+  if (shared.length > limit / WIDEN_FROM && open.length > 0) {
+    // Many candidates would each be tested for the other filters. A filter just above the limit
+    // (at 1,000,000 resources a surname matches about 2,000 patients) is cheaper to read further,
+    // up to WIDEN_TIMES the limit, and intersect: that cost is bounded by the wider limit, while a
+    // filter far above it is left to the row tests after reading no more than that.
+    const w = new Sql();
+    const wide = { ...opts, driverLimit: limit * WIDEN_TIMES };
+    const wideCols = open.map((i) => driverColumn(w, req.resourceType, req.filters[i]!, wide, `w${i}`)!);
+    const more = await db.query<Record<string, (string | number)[] | null>>(`SELECT ${wideCols.join(', ')}`, w.params);
+    for (const i of open) {
+      const rids = more[0]?.[`w${i}`] ?? null;
+      if (rids !== null && rids.length <= wide.driverLimit) {
+        const set = new Set(rids.map(String));
+        shared = shared.filter((rid) => set.has(rid));
+        filters.add(i);
+      }
+    }
+  }
+  return { kind: 'rows', filters, rids: shared };
 }
+
+/** A plan of more than DRIVER_LIMIT / WIDEN_FROM candidates reads the other filters further (choosePlan). */
+const WIDEN_FROM = 4;
+/** How much further: up to WIDEN_TIMES x DRIVER_LIMIT index rows per filter. */
+const WIDEN_TIMES = 4;
 
 /** The column a sort key orders by, per parameter type, and whether it may walk an index. */
 function sortColumn(type: SearchParam['type'], descending: boolean): string {
