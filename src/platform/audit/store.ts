@@ -51,30 +51,13 @@ export interface SecurityAlertRow {
   readonly acknowledgedBy: string | null;
 }
 
-const EVENT_COLUMNS = `id uuid, recorded timestamptz, action text, interaction text, outcome smallint, outcome_text text,
-  agent_kind text, agent_ref text, agent_name text, agent_identifier text, organization_ref text, organization_name text,
-  client_id text, token_jti text, purpose text, break_glass boolean, request_id text, source_address text,
-  patient_ids text[], resource_refs text[], query text`;
-
 const EVENT_NAMES = `id, recorded, action, interaction, outcome, outcome_text, agent_kind, agent_ref, agent_name, agent_identifier,
   organization_ref, organization_name, client_id, token_jti, purpose, break_glass, request_id, source_address, patient_ids,
   resource_refs, query`;
 
-// One statement: the three inserts commit or fail together, also outside an explicit
-// transaction, and a whole batch costs one round trip. Data-modifying CTEs always run.
-const INSERT_BATCH = `WITH ev AS (
-  INSERT INTO audit_event (${EVENT_NAMES})
-  SELECT ${EVENT_NAMES} FROM jsonb_to_recordset($1::text::jsonb) AS x(${EVENT_COLUMNS})
-), pa AS (
-  INSERT INTO audit_patient (event_id, patient_id, recorded, citizen_visible)
-  SELECT event_id, patient_id, recorded, citizen_visible
-  FROM jsonb_to_recordset($2::text::jsonb) AS x(event_id uuid, patient_id text, recorded timestamptz, citizen_visible boolean)
-), al AS (
-  INSERT INTO security_alert (id, kind, event_id, patient_id, agent_ref, created)
-  SELECT gen_random_uuid(), kind, event_id, patient_id, agent_ref, created
-  FROM jsonb_to_recordset($3::text::jsonb) AS x(kind text, event_id uuid, patient_id text, agent_ref text, created timestamptz)
-)
-SELECT 1 AS ok`;
+// One call of audit_insert_batch (migration 0015): the three inserts commit or fail together, also
+// outside an explicit transaction, a whole batch costs one round trip, and their plans are kept.
+const INSERT_BATCH = 'SELECT audit_insert_batch($1, $2, $3)';
 
 /**
  * Inserts a batch of events with their patient rows and alerts in one statement.

@@ -335,11 +335,17 @@ function valueMatch(q: Sql, t: string, param: SearchParam, modifier: string | un
       if (modifier === 'exact') {
         return `${t}.exact = ${q.p(value.normalize('NFC'))}`;
       }
-      const norm = escapeLike(normalizeString(value));
+      const normalized = normalizeString(value);
       if (modifier === 'contains') {
-        return `${t}.norm LIKE ${q.p(`%${norm}%`)}`;
+        return `${t}.norm LIKE ${q.p(`%${escapeLike(normalized)}%`)}`;
       }
-      return `${t}.norm LIKE ${q.p(`${norm}%`)}`;
+      const above = successor(normalized);
+      if (above === undefined) {
+        return `${t}.norm LIKE ${q.p(`${escapeLike(normalized)}%`)}`;
+      }
+      // "Starts with" as the key range it is (norm is in the "C" collation, which orders by code
+      // point): the index gives the matching row ids without a test of each row's text.
+      return `${t}.norm >= ${q.p(normalized)} AND ${t}.norm < ${q.p(above)}`;
     }
     case 'date':
       return dateMatch(q, t, value);
@@ -374,6 +380,22 @@ function valueMatch(q: Sql, t: string, param: SearchParam, modifier: string | un
       param.type satisfies never;
       throw new Error('unreachable');
   }
+}
+
+/**
+ * The first string after every string that starts with `prefix`, in code point order: the prefix
+ * with its last code point raised by one.
+ * @param prefix - a non-empty string
+ * @returns the bound, or undefined for an empty prefix or one ending in the last code point
+ */
+export function successor(prefix: string): string | undefined {
+  const points = Array.from(prefix); // code points: the bound is in code point order
+  const last = points.pop()?.codePointAt(0);
+  if (last === undefined || last >= 0x10ffff) {
+    return undefined;
+  }
+  const next = last + 1 === 0xd800 ? 0xe000 : last + 1;
+  return points.join('') + String.fromCodePoint(next);
 }
 
 function tokenMatch(q: Sql, t: string, value: string, modifier: string | undefined, opts: SearchSqlOptions): string {
@@ -602,20 +624,19 @@ export async function executeSearch(db: Queryable, req: SearchRequest, opts: Sea
     }
     plan = undefined;
   }
-  const q = new Sql();
-  let where: string;
-  if (plan === undefined) {
-    where = whereFor(q, 'r', req.resourceType, req.filters, opts) + scoped(q, 'r', opts);
-  } else {
-    // Both plans test the remaining filters row by row: on at most DRIVER_LIMIT rows, or in row
-    // order until the page is full.
-    q.fence = true;
-    const rest = req.filters.filter((_, i) => plan.kind === 'scan' || !plan.filters.has(i));
-    where = whereFor(q, 'r', req.resourceType, rest, opts) + scoped(q, 'r', opts);
-    if (plan.kind === 'rows') {
-      where = `r.rid = ANY(${q.p(plan.rids)}::bigint[]) AND ${where}`;
+  let early: ResultRow[] | undefined;
+  if (plan?.kind === 'scan' && req.sort.length === 0) {
+    // A scan stops when the page is full, which for filters that are each common but rarely
+    // together can take most of the type. It gets a budget of rows; past it the filters are read
+    // further from their indexes, and a scan of the whole type is the last resort.
+    const budgeted = await budgetedScan(db, req, opts);
+    if (budgeted.page !== undefined) {
+      early = budgeted.page;
+    } else if (budgeted.plan !== undefined) {
+      plan = budgeted.plan;
     }
   }
+  const { q, where } = pageWhere(req, opts, plan);
   const orderParts: string[] = [];
   for (const s of req.sort) {
     const dir = s.descending ? 'DESC' : 'ASC';
@@ -633,7 +654,10 @@ export async function executeSearch(db: Queryable, req: SearchRequest, opts: Sea
   orderParts.push('r.rid');
   let rows: ResultRow[] = [];
   let hasMore = false;
-  if (req.summary !== 'count' && req.count > 0) {
+  if (early !== undefined) {
+    hasMore = true;
+    rows = early;
+  } else if (req.summary !== 'count' && req.count > 0) {
     const limit = q.p(req.count + 1);
     const offset = q.p(req.offset);
     const found = await db.query<Row>(
@@ -668,6 +692,73 @@ export async function executeSearch(db: Queryable, req: SearchRequest, opts: Sea
     }
   }
   return { rows, total, hasMore };
+}
+
+/**
+ * The WHERE clause of the page query for a plan (undefined: no plan, the planner decides).
+ * @param req - the search
+ * @param opts - options
+ * @param plan - the plan
+ * @returns the clause and its parameters
+ */
+function pageWhere(req: SearchRequest, opts: SearchSqlOptions, plan: SearchPlan | undefined): { q: Sql; where: string } {
+  const q = new Sql();
+  if (plan === undefined) {
+    return { q, where: whereFor(q, 'r', req.resourceType, req.filters, opts) + scoped(q, 'r', opts) };
+  }
+  // Both plans test the remaining filters row by row: on at most DRIVER_LIMIT rows, or in row
+  // order until the page is full.
+  q.fence = true;
+  const rest = req.filters.filter((_, i) => plan.kind === 'scan' || !plan.filters.has(i));
+  const where = whereFor(q, 'r', req.resourceType, rest, opts) + scoped(q, 'r', opts);
+  return { q, where: plan.kind === 'rows' ? `r.rid = ANY(${q.p(plan.rids)}::bigint[]) AND ${where}` : where };
+}
+
+/**
+ * The scan plan within a budget of the type's first DRIVER_LIMIT rows (in row order). When the
+ * page is full within them, it is the answer (`page`, with more to come). When not, and the type
+ * has more rows, the filters are read from their indexes up to WIDEN_TIMES x DRIVER_LIMIT rows
+ * each: those read to the end lead (`plan`) when the rows they share are at most DRIVER_LIMIT.
+ * Neither: the caller scans the whole type.
+ */
+async function budgetedScan(db: Queryable, req: SearchRequest, opts: SearchSqlOptions): Promise<{ page?: ResultRow[]; plan?: SearchPlan }> {
+  const limit = opts.driverLimit ?? DRIVER_LIMIT;
+  const b = new Sql();
+  const edge = await db.query<{ edge: string }>(
+    `SELECT r.rid::text AS edge FROM resource r WHERE r.resource_type = ${b.p(req.resourceType)} AND NOT r.deleted ORDER BY r.rid OFFSET ${b.p(limit + req.offset - 1)} LIMIT 1`,
+    b.params,
+  );
+  const last = edge[0]?.edge;
+  if (last === undefined) {
+    return {}; // the whole type is within the budget: the scan is bounded already
+  }
+  const { q, where } = pageWhere(req, opts, { kind: 'scan' });
+  const found = await db.query<Row>(
+    `SELECT r.rid::text AS rid, r.resource_type, r.id, r.content, r.compartments FROM resource r
+     WHERE r.rid <= ${q.p(last)}::bigint AND ${where} ORDER BY r.rid LIMIT ${q.p(req.count + 1)} OFFSET ${q.p(req.offset)}`,
+    q.params,
+  );
+  if (found.length > req.count) {
+    return { page: found.slice(0, req.count).map(toRow) };
+  }
+  const w = new Sql();
+  const wide = { ...opts, driverLimit: limit * WIDEN_TIMES };
+  const cols = req.filters.map((f, i) => driverColumn(w, req.resourceType, f, wide, `w${i}`));
+  if (cols.every((c) => c === undefined)) {
+    return {};
+  }
+  const read = await db.query<Record<string, (string | number)[] | null>>(`SELECT ${cols.filter((c) => c !== undefined).join(', ')}`, w.params);
+  let shared: Set<string> | undefined;
+  const filters = new Set<number>();
+  cols.forEach((c, i) => {
+    const rids = c === undefined ? null : (read[0]?.[`w${i}`] ?? null);
+    if (rids !== null && rids.length <= wide.driverLimit) {
+      const these = new Set(rids.map(String));
+      shared = shared === undefined ? these : new Set([...shared].filter((rid) => these.has(rid)));
+      filters.add(i);
+    }
+  });
+  return shared !== undefined && shared.size <= limit ? { plan: { kind: 'rows', filters, rids: [...shared] } } : {};
 }
 
 /**
@@ -709,34 +800,11 @@ async function choosePlan(db: Queryable, req: SearchRequest, opts: SearchSqlOpti
     return { kind: 'scan' };
   }
   complete.sort((a, b) => a.rids.size - b.rids.size);
-  let shared = [...complete[0]!.rids].filter((rid) => complete.every((c) => c.rids.has(rid)));
-  const filters = new Set(complete.map((c) => c.filter));
-  const limit = opts.driverLimit ?? DRIVER_LIMIT;
-  const open = cols.flatMap((c, i) => (c !== undefined && !filters.has(i) ? [i] : []));
-  if (shared.length > limit / WIDEN_FROM && open.length > 0) {
-    // Many candidates would each be tested for the other filters. A filter just above the limit
-    // (at 1,000,000 resources a surname matches about 2,000 patients) is cheaper to read further,
-    // up to WIDEN_TIMES the limit, and intersect: that cost is bounded by the wider limit, while a
-    // filter far above it is left to the row tests after reading no more than that.
-    const w = new Sql();
-    const wide = { ...opts, driverLimit: limit * WIDEN_TIMES };
-    const wideCols = open.map((i) => driverColumn(w, req.resourceType, req.filters[i]!, wide, `w${i}`)!);
-    const more = await db.query<Record<string, (string | number)[] | null>>(`SELECT ${wideCols.join(', ')}`, w.params);
-    for (const i of open) {
-      const rids = more[0]?.[`w${i}`] ?? null;
-      if (rids !== null && rids.length <= wide.driverLimit) {
-        const set = new Set(rids.map(String));
-        shared = shared.filter((rid) => set.has(rid));
-        filters.add(i);
-      }
-    }
-  }
-  return { kind: 'rows', filters, rids: shared };
+  const shared = [...complete[0]!.rids].filter((rid) => complete.every((c) => c.rids.has(rid)));
+  return { kind: 'rows', filters: new Set(complete.map((c) => c.filter)), rids: shared };
 }
 
-/** A plan of more than DRIVER_LIMIT / WIDEN_FROM candidates reads the other filters further (choosePlan). */
-const WIDEN_FROM = 4;
-/** How much further: up to WIDEN_TIMES x DRIVER_LIMIT index rows per filter. */
+/** A scan past its budget reads the filters up to WIDEN_TIMES x DRIVER_LIMIT index rows each (budgetedScan). */
 const WIDEN_TIMES = 4;
 
 /** The column a sort key orders by, per parameter type, and whether it may walk an index. */
