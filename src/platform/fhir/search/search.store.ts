@@ -615,9 +615,6 @@ function toRow(f: Row): ResultRow {
  */
 export async function executeSearch(db: Queryable, req: SearchRequest, opts: SearchSqlOptions): Promise<{ rows: ResultRow[]; total: number | undefined; hasMore: boolean }> {
   let plan = req.summary !== 'count' && req.count > 0 && req.filters.length > 0 ? await choosePlan(db, req, opts) : undefined;
-  if (plan?.kind === 'scan') {
-    plan = (await widenedPlan(db, req, opts)) ?? plan;
-  }
   if (plan?.kind === 'scan' && req.sort.length > 0) {
     // A scan in row order cannot stop early when the page is ordered by something else; a walk
     // through the sort parameter's index in its order can.
@@ -702,39 +699,6 @@ function pageWhere(req: SearchRequest, opts: SearchSqlOptions, plan: SearchPlan 
   return { q, where: plan.kind === 'rows' ? `r.rid = ANY(${q.p(plan.rids)}::bigint[]) AND ${where}` : where };
 }
 
-/**
- * A second look before a scan, for two or more filters that are each common but may be rare
- * together (at 1,000,000 resources a surname and a first name each match over 2,000 patients, and
- * both together a hundred): filters whose index gives exactly their rows from one key range
- * (strings by prefix, tokens) are read up to WIDEN_TIMES x DRIVER_LIMIT rows each,
- * and when those read to the end share at most DRIVER_LIMIT rows, the search starts from these.
- * Date, number and quantity ranges are left to the scan: an interval index read costs more than
- * it returns (measured: reading them too made typical searches up to 3x slower).
- * @returns the plan, or undefined to scan
- */
-async function widenedPlan(db: Queryable, req: SearchRequest, opts: SearchSqlOptions): Promise<SearchPlan | undefined> {
-  const keyed = req.filters.flatMap((f, i) => (readsOneKeyRange(f) ? [i] : []));
-  if (keyed.length < 2) {
-    return undefined;
-  }
-  const limit = opts.driverLimit ?? DRIVER_LIMIT;
-  const w = new Sql();
-  const wide = { ...opts, driverLimit: limit * WIDEN_TIMES };
-  const cols = keyed.map((i) => driverColumn(w, req.resourceType, req.filters[i]!, wide, `w${i}`)!);
-  const read = await db.query<Record<string, (string | number)[] | null>>(`SELECT ${cols.join(', ')}`, w.params);
-  let shared: Set<string> | undefined;
-  const filters = new Set<number>();
-  for (const i of keyed) {
-    const rids = read[0]?.[`w${i}`] ?? null;
-    if (rids !== null && rids.length <= wide.driverLimit) {
-      const these = new Set(rids.map(String));
-      shared = shared === undefined ? these : new Set([...shared].filter((rid) => these.has(rid)));
-      filters.add(i);
-    }
-  }
-  return shared !== undefined && filters.size >= 2 && shared.size <= limit ? { kind: 'rows', filters, rids: [...shared] } : undefined;
-}
-
 /** Whether a filter's index rows come from one key range per value: a string by prefix, or a token, without modifier. */
 function readsOneKeyRange(f: Filter): boolean {
   if (f.kind !== 'param') {
@@ -761,20 +725,31 @@ type SearchPlan = { readonly kind: 'rows'; readonly filters: ReadonlySet<number>
  *   other filters on them (cost bounded by DRIVER_LIMIT, whatever the size of the data);
  * - every filter is common: scan the type in row order and stop when the page is full (cost
  *   bounded by how common the filters are, not by how much data there is).
- * One query reads at most DRIVER_LIMIT + 1 index rows per filter to decide.
+ * One query reads at most DRIVER_LIMIT + 1 index rows per filter to decide (WIDEN_TIMES times
+ * that for two or more string or token filters, see below).
  */
 async function choosePlan(db: Queryable, req: SearchRequest, opts: SearchSqlOptions): Promise<SearchPlan> {
+  const limit = opts.driverLimit ?? DRIVER_LIMIT;
+  // Two or more filters that each read one key range of their index are read further, up to
+  // WIDEN_TIMES x the limit: filters that are each common may be rare together (at 1,000,000
+  // resources a surname and a first name each match over 2,000 patients, both together about a
+  // hundred), and intersecting their rows beats scanning the type for them. Date, number and
+  // quantity ranges are not: an interval index read costs more than it returns (reading them
+  // further too made typical searches up to 3x slower).
+  const keyed = req.filters.filter(readsOneKeyRange).length >= 2;
+  const capOf = (f: Filter): number => (keyed && readsOneKeyRange(f) ? limit * WIDEN_TIMES : limit);
   const q = new Sql();
-  const cols = req.filters.map((f, i) => driverColumn(q, req.resourceType, f, opts, `d${i}`));
+  const cols = req.filters.map((f, i) => driverColumn(q, req.resourceType, f, { ...opts, driverLimit: capOf(f) }, `d${i}`));
   if (cols.every((c) => c === undefined)) {
     return { kind: 'scan' };
   }
   const found = await db.query<Record<string, (string | number)[] | null>>(`SELECT ${cols.filter((c) => c !== undefined).join(', ')}`, q.params);
-  // Every filter whose rows were all read leads; the candidates are the rows they share.
+  // Every filter whose rows were all read leads; the candidates are the rows they share, when
+  // one of them, or what they share, is at most the limit.
   const complete: { filter: number; rids: Set<string> }[] = [];
   cols.forEach((c, i) => {
     const rids = c === undefined ? null : (found[0]?.[`d${i}`] ?? null);
-    if (rids !== null && rids.length <= (opts.driverLimit ?? DRIVER_LIMIT)) {
+    if (rids !== null && rids.length <= capOf(req.filters[i]!)) {
       complete.push({ filter: i, rids: new Set(rids.map(String)) });
     }
   });
@@ -783,10 +758,13 @@ async function choosePlan(db: Queryable, req: SearchRequest, opts: SearchSqlOpti
   }
   complete.sort((a, b) => a.rids.size - b.rids.size);
   const shared = [...complete[0]!.rids].filter((rid) => complete.every((c) => c.rids.has(rid)));
+  if (complete[0]!.rids.size > limit && shared.length > limit) {
+    return { kind: 'scan' };
+  }
   return { kind: 'rows', filters: new Set(complete.map((c) => c.filter)), rids: shared };
 }
 
-/** Before a scan, filters are read up to WIDEN_TIMES x DRIVER_LIMIT index rows each (widenedPlan). */
+/** Two or more key-range filters are each read up to WIDEN_TIMES x DRIVER_LIMIT index rows (choosePlan). */
 const WIDEN_TIMES = 4;
 
 /** The column a sort key orders by, per parameter type, and whether it may walk an index. */
