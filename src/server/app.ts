@@ -130,7 +130,7 @@ export async function buildApp(config: Config, db: Database, deps: AppDeps = {})
     },
   });
 
-  // A background ANALYZE must finish before the caller closes the database.
+  // A background VACUUM (ANALYZE) must finish before the caller closes the database.
   app.addHook('onClose', async () => {
     await dispatcher?.close();
     await identity.close();
