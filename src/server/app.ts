@@ -296,24 +296,11 @@ export async function buildApp(config: Config, db: Database, deps: AppDeps = {})
       throw err;
     }
     const guard = access.guard(principal, facts);
-    if (path === 'AuditEvent' || path.startsWith('AuditEvent/')) {
-      // Reading the trail is an access to patient data too, and is recorded like any other.
-      let res: FhirResponse;
-      try {
-        res = await access.auditRequest(principal, guard, method, path, query);
-      } catch (err) {
-        const outcome = err instanceof OperationOutcomeError ? err.outcome : undefined;
-        await guard.finish(outcome === undefined ? 500 : getStatus(outcome), outcome?.issue?.[0]?.details?.text ?? 'server error');
-        throw err;
-      }
-      await guard.finish(res.status);
-      send(reply, res, method === 'HEAD');
-      return;
-    }
-    const scoped = repo.withAccess(guard);
+    // Reading the audit trail is an access to patient data too, and is recorded like any other.
+    const trail = path === 'AuditEvent' || path.startsWith('AuditEvent/');
     let res: FhirResponse;
     try {
-      res = await dispatch(scoped);
+      res = trail ? await access.auditRequest(principal, guard, method, path, query) : await dispatch(repo.withAccess(guard));
     } catch (err) {
       const outcome = err instanceof OperationOutcomeError ? err.outcome : undefined;
       await guard.finish(outcome === undefined ? 500 : getStatus(outcome), outcome?.issue?.[0]?.details?.text ?? 'server error');
