@@ -6,9 +6,9 @@ import type { Database } from './database.ts';
  * embedded database has none at all. A search planned on stale statistics can pick a plan
  * hundreds of times slower; and until a table is vacuumed, every index-only read of row ids
  * still visits the table (measured on 1,000,000 resources: search p50 17.4 ms before a vacuum,
- * 7.2 ms after; an exact total of one Observation code 235 ms, then 25 ms). The platform counts the rows
- * it writes and runs VACUUM (ANALYZE) in the background once enough have changed since the last
- * one. On a server it blocks neither reads nor writes; the embedded database runs one statement
+ * 7.2 ms after; an exact total of one Observation code 235 ms, then 25 ms). The platform counts
+ * the rows it writes and runs VACUUM (ANALYZE) in the background once enough have changed since
+ * the last one. On a server it blocks neither reads nor writes; the embedded database runs one statement
  * at a time, so there requests wait while it runs.
  */
 export interface StatisticsKeeper {
