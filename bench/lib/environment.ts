@@ -39,11 +39,8 @@ export async function createScratchDatabase(adminUrl: string): Promise<ScratchDa
   } finally {
     await admin.end({ timeout: 5 });
   }
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
   return {
-    url: url.toString(),
-    name,
+    ...existingDatabase(adminUrl, name),
     async drop(): Promise<void> {
       const a = postgres(adminUrl, { max: 1, onnotice: () => undefined });
       try {
