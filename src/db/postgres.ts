@@ -76,13 +76,44 @@ class PreparedTexts {
 }
 
 /** Arrays go as PostgreSQL array literals (the driver's own inference mistypes some element types). */
-function toParam(v: unknown): unknown {
+export function toParam(v: unknown): unknown {
   return Array.isArray(v) ? toArrayLiteral(v) : v;
 }
 
 const ARRAY_ELEMENT_SPECIALS = /[\\"]/g;
 
+/**
+ * What JSON writes differently from an array literal's element: control characters (JSON escapes
+ * them as \n, \u0001 …, which the array parser would read as n, u0001 …) and lone surrogates
+ * (escaped too; UTF-8 cannot carry them).
+ */
+const JSON_ONLY_ESCAPES = /[\u0000-\u001f]|\p{Cs}/u;
+
+/**
+ * True when JSON.stringify of the array is, between its brackets, the array literal's elements:
+ * JSON escapes only `"` and `\` in these values, as the literal does, and writes null as `null`,
+ * which the literal reads as NULL.
+ */
+function jsonSpellsLiteral(values: readonly unknown[]): boolean {
+  for (const v of values) {
+    if (typeof v === 'string') {
+      if (JSON_ONLY_ESCAPES.test(v)) {
+        return false;
+      }
+    } else if (!(v === null || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)))) {
+      return false;
+    }
+  }
+  return true;
+}
+
 function toArrayLiteral(values: readonly unknown[]): string {
+  // Resource contents are JSON text full of quotes: the engine's JSON writer escapes them about
+  // ten times faster than a replace per element.
+  if (jsonSpellsLiteral(values)) {
+    const json = JSON.stringify(values);
+    return `{${json.slice(1, -1)}}`;
+  }
   const items = values.map((v) => {
     if (v === null || v === undefined) {
       return 'NULL';

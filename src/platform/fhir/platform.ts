@@ -108,7 +108,19 @@ export async function initFhirPlatform(options: FhirPlatformOptions): Promise<Fh
   }
   setComponentTypeLookup((url) => (registry.byCanonical(url)?.type ?? 'token'));
   const extractor = new Extractor(defs, registry, options.baseUrl);
-  const ids = await internParams(options.db, allPairs(registry, [...defs.resourceTypes]));
+  // By type, then code: looked up for every index row written, so no key string is built per call.
+  const ids = new Map<string, Map<string, number>>();
+  const intern = (interned: readonly { resourceType: string; code: string; id: number }[]): void => {
+    for (const { resourceType, code, id } of interned) {
+      let codes = ids.get(resourceType);
+      if (codes === undefined) {
+        codes = new Map();
+        ids.set(resourceType, codes);
+      }
+      codes.set(code, id);
+    }
+  };
+  intern(await internParams(options.db, allPairs(registry, [...defs.resourceTypes])));
   const writeHooks: WriteHook[] = [];
   const platform: FhirPlatform = {
     writeHooks,
@@ -127,7 +139,7 @@ export async function initFhirPlatform(options: FhirPlatformOptions): Promise<Fh
     maxPageSize: options.maxPageSize,
     searchDriverLimit: options.searchDriverLimit ?? DRIVER_LIMIT,
     paramId(resourceType: string, code: string): number {
-      const id = ids.get(`${resourceType}\u0000${code}`);
+      const id = ids.get(resourceType)?.get(code);
       if (id === undefined) {
         throw new Error(`Search parameter ${resourceType}.${code} has no interned id`);
       }
@@ -140,9 +152,7 @@ export async function initFhirPlatform(options: FhirPlatformOptions): Promise<Fh
           types.add(t);
         }
       }
-      for (const [k, id] of await internParams(q, allPairs(registry, [...types]))) {
-        ids.set(k, id);
-      }
+      intern(await internParams(q, allPairs(registry, [...types])));
       return [...types];
     },
   };

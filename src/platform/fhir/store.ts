@@ -266,11 +266,11 @@ export async function insertIndexRows(q: Queryable, items: readonly IndexedResou
  * Interns search parameter codes per resource type as small integer ids.
  * @param q - the database, or the transaction that registers new parameters
  * @param pairs - [resourceType, code] pairs
- * @returns the ids of these pairs by `type\u0000code`
+ * @returns the pairs with their ids
  */
-export async function internParams(q: Queryable, pairs: readonly (readonly [string, string])[]): Promise<Map<string, number>> {
+export async function internParams(q: Queryable, pairs: readonly (readonly [string, string])[]): Promise<{ resourceType: string; code: string; id: number }[]> {
   if (pairs.length === 0) {
-    return new Map();
+    return [];
   }
   const args = [pairs.map((p) => p[0]), pairs.map((p) => p[1])];
   // Sorted, so that concurrent transactions registering overlapping pairs lock them in one order.
@@ -280,7 +280,7 @@ export async function internParams(q: Queryable, pairs: readonly (readonly [stri
     'SELECT s.id, s.resource_type, s.code FROM search_param s JOIN unnest($1::text[], $2::text[]) AS u(rt, code) ON s.resource_type = u.rt AND s.code = u.code',
     args,
   );
-  return new Map(rows.map((r) => [`${r.resource_type}\u0000${r.code}`, Number(r.id)]));
+  return rows.map((r) => ({ resourceType: r.resource_type, code: r.code, id: Number(r.id) }));
 }
 
 /**

@@ -97,7 +97,9 @@ export function toDbTime(ms: number): string {
   if (y < 1) {
     return '-infinity';
   }
-  return `${String(y).padStart(4, '0')}${d.toISOString().slice(d.toISOString().indexOf('-', 1))}`;
+  const iso = d.toISOString();
+  // Years 10000 and later are written +010000-…: the database reads the year without sign or zeros.
+  return y <= 9999 ? iso : `${y}${iso.slice(iso.indexOf('-', 1))}`;
 }
 
 const MIN_TIME_DB = (() => {

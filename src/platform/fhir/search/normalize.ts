@@ -8,13 +8,22 @@
 
 const DANISH: Record<string, string> = { æ: 'ae', ø: 'oe', å: 'aa', ǿ: 'oe', ǻ: 'aa' };
 
+/** Anything outside the printable ASCII range (space to tilde). */
+const NOT_PRINTABLE_ASCII = /[^\x20-\x7e]/;
+
 /**
  * @param s - any text
  * @returns its search form: NFC, lower case, Danish letters transliterated, other accents removed, spaces collapsed
  */
 export function normalizeString(s: string): string {
+  if (!NOT_PRINTABLE_ASCII.test(s)) {
+    // Printable ASCII (most codes, ids and resource text) is already NFC, has no accents, and its
+    // only white space is the plain space.
+    const t = s.toLowerCase();
+    return t.includes('  ') || t.startsWith(' ') || t.endsWith(' ') ? t.replace(/ {2,}/g, ' ').trim() : t;
+  }
   let t = s.normalize('NFC').toLowerCase();
-  if (/[^\x20-\x7e]/.test(t)) {
+  if (NOT_PRINTABLE_ASCII.test(t)) {
     t = t
       .replace(/[æøåǿǻ]/g, (c) => DANISH[c] ?? c)
       .replace(/ß/g, 'ss')
