@@ -576,15 +576,15 @@ export class FhirRepository {
       return;
     }
     const writes = buf.writes.splice(0);
-    await insertVersions(tx, writes);
-    this.platform.stats.noteWrites(writes.length);
+    // The references are checked once, at the end, when every entry's resource is written.
+    const refs = final ? [...buf.refs.values()] : [];
     if (final) {
-      const refs = [...buf.refs.values()];
       buf.refs.clear();
-      const missing = await findMissingTargets(tx, refs);
-      if (missing.length > 0) {
-        throw new OperationOutcomeError(badRequest(`Reference "${missing[0]!}" points to a resource that does not exist`));
-      }
+    }
+    const missing = await insertVersions(tx, writes, refs);
+    this.platform.stats.noteWrites(writes.length);
+    if (missing.length > 0) {
+      throw new OperationOutcomeError(badRequest(`Reference "${missing[0]!}" points to a resource that does not exist`));
     }
     if (buf.searchParameters.length > 0) {
       await this.platform.registerSearchParameters(buf.searchParameters.splice(0), 'server', tx);

@@ -101,20 +101,23 @@ export async function findVersion(q: Queryable, resourceType: string, id: string
 }
 
 /**
- * Writes new versions in one statement: upserts the current rows, appends history and replaces the
- * index rows. One statement (not one per table) because every statement is a round trip to the
- * server, and a transaction Bundle of a patient's record writes into nine tables.
+ * Writes new versions in one call: upserts the current rows, appends history, replaces the index
+ * rows, then checks references. One call (not one statement per table) because every statement is
+ * a round trip to the server, and a transaction Bundle of a patient's record writes into nine
+ * tables. The SQL is the function fhir_write_versions (migration 0016), which keeps its plans.
  * @param q - the transaction
  * @param writes - versions to write (at most one per resource)
+ * @param check - references that must point at a current resource once the versions are written
+ * @returns the checked references that point at none, as Type/id
  */
-export async function insertVersions(q: Queryable, writes: readonly VersionWrite[]): Promise<void> {
+export async function insertVersions(q: Queryable, writes: readonly VersionWrite[], check: readonly { type: string; id: string }[] = []): Promise<string[]> {
   if (writes.length === 0) {
-    return;
+    return findMissingTargets(q, check);
   }
-  // Index rows name their resource by its position k (1-based) in `writes`; the statement joins k
+  // Index rows name their resource by its position k (1-based) in `writes`; the function joins k
   // to the row id the upsert returns.
   const columns = indexColumns(writes.map((w, i) => ({ rid: String(i + 1), index: w.index, text: w.deleted ? undefined : w.searchText, narrative: w.narrative })));
-  await q.query(WRITE_VERSIONS_SQL, [
+  const rows = await q.query<{ missing: string }>(WRITE_VERSIONS_SQL, [
     writes.map((w) => w.resourceType),
     writes.map((w) => w.id),
     writes.map((w) => w.versionId),
@@ -124,7 +127,10 @@ export async function insertVersions(q: Queryable, writes: readonly VersionWrite
     writes.map((w) => w.content),
     writes.map((w) => w.compartments.join(' ')),
     ...INDEX_TABLE_COLUMNS.flatMap((t) => columns[t.table]),
+    check.map((r) => r.type),
+    check.map((r) => r.id),
   ]);
+  return rows.map((r) => r.missing);
 }
 
 /** The index tables with their columns after `rid` and the element types of their unnest arrays. */
@@ -147,42 +153,10 @@ function unnestSelect(t: (typeof INDEX_TABLE_COLUMNS)[number], first: number): {
   return { list: ['rid', ...t.columns].join(', '), args: types.map((ty, i) => `$${first + i}::${ty}[]`).join(', ') };
 }
 
-/** The statement of `insertVersions`; $1–$8 are the versions, then each index table's arrays. */
+/** The call of `insertVersions`: $1–$8 the versions, then each index table's arrays, then the references to check. */
 const WRITE_VERSIONS_SQL = (() => {
-  let next = 9;
-  const ctes: string[] = [];
-  for (const t of INDEX_TABLE_COLUMNS) {
-    const { list, args } = unnestSelect(t, next);
-    next += t.columns.length + 1;
-    const cols = t.columns.map((c) => `x.${c}`).join(', ');
-    const insert = `INSERT INTO ${t.table} (${list}) SELECT keyed.rid, ${cols} FROM unnest(${args}) AS x(k, ${t.columns.join(', ')}) JOIN keyed ON keyed.k = x.k`;
-    if (t.table === 'idx_text') {
-      // One row per resource (unique rid): replaced in place; removed when the new version has none.
-      const ks = args.slice(0, args.indexOf(','));
-      ctes.push(`del_${t.table} AS (DELETE FROM ${t.table} WHERE rid = ANY(ARRAY(SELECT rid FROM keyed WHERE v > 1 AND k <> ALL(${ks}))))`);
-      ctes.push(`ins_${t.table} AS (${insert} ON CONFLICT (rid) DO UPDATE SET narrative = EXCLUDED.narrative, content = EXCLUDED.content)`);
-    } else {
-      // A resource written before loses its old rows; the statement's snapshot does not see the new ones.
-      ctes.push(`del_${t.table} AS (DELETE FROM ${t.table} WHERE rid = ANY(ARRAY(SELECT rid FROM keyed WHERE v > 1)))`);
-      ctes.push(`ins_${t.table} AS (${insert})`);
-    }
-  }
-  return `WITH input AS (
-      SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::timestamptz[], $5::bool[], $6::text[], $7::text[], $8::text[])
-        WITH ORDINALITY AS t(rt, id, v, lu, del, method, content, comp, k)
-    ), cur AS (
-      INSERT INTO resource (resource_type, id, version_id, last_updated, deleted, content, compartments)
-      SELECT rt, id, v, lu, del, content, CASE WHEN comp = '' THEN '{}'::text[] ELSE string_to_array(comp, ' ') END FROM input
-      ON CONFLICT (resource_type, id) DO UPDATE SET version_id = EXCLUDED.version_id, last_updated = EXCLUDED.last_updated,
-        deleted = EXCLUDED.deleted, content = EXCLUDED.content, compartments = EXCLUDED.compartments
-      RETURNING rid, resource_type, id
-    ), keyed AS (
-      SELECT input.k, input.v, cur.rid FROM input JOIN cur ON cur.resource_type = input.rt COLLATE "C" AND cur.id = input.id COLLATE "C"
-    ), hist AS (
-      INSERT INTO resource_history (resource_type, id, version_id, last_updated, deleted, method, content)
-      SELECT rt, id, v, lu, del, method, content FROM input
-    ), ${ctes.join(',\n    ')}
-    SELECT count(*) AS n FROM keyed`;
+  const count = 8 + INDEX_TABLE_COLUMNS.reduce((n, t) => n + t.columns.length + 1, 0) + 2;
+  return `SELECT m AS missing FROM fhir_write_versions(${Array.from({ length: count }, (_, i) => `$${i + 1}`).join(', ')}) AS m`;
 })();
 
 /**
