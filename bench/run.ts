@@ -228,6 +228,31 @@ async function runIngest(load: LoadClient, platform: RunningServer, options: Opt
   return r.samples.map((s) => ({ id: s.id, summary: generatePatientBundle(options.seed, s.index).summary }));
 }
 
+/**
+ * Waits until the platform's statistics keeper has vacuumed and analysed the tables after the load
+ * (it does so once writes go quiet, see src/db/maintenance.ts), so that search measures the
+ * settled database a load leaves behind, not the minutes right after it.
+ * @param db - the database
+ * @param since - when the load ended
+ * @param result - where a timeout is noted
+ */
+async function waitForSettledTables(db: Database, since: Date, result: BenchResult): Promise<void> {
+  const t0 = performance.now();
+  const deadline = t0 + 180_000;
+  while (performance.now() < deadline) {
+    const rows = await db.query<{ settled: boolean }>(
+      "SELECT coalesce(bool_and(greatest(last_vacuum, last_autovacuum) >= $1::timestamptz), false) AS settled FROM pg_stat_user_tables WHERE relname IN ('resource', 'idx_token')",
+      [since.toISOString()],
+    );
+    if (rows[0]?.settled === true) {
+      log(`ingest: tables vacuumed and analysed ${((performance.now() - t0) / 1000).toFixed(1)} s after the load`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  result.problems.push('ingest: the tables were not vacuumed within 180 s after the load; search ran before');
+}
+
 /** Fallback when the transaction-responses gave no ids: sample Patients from the database. */
 async function samplePatientsFromDatabase(db: Database): Promise<SampledPatient[]> {
   const rows = await db.query<{ id: string; content: string }>(
@@ -387,6 +412,9 @@ async function main(): Promise<number> {
     if (options.phases.has('ingest')) {
       try {
         patients = await runIngest(load, platform, options, result);
+        if (options.phases.has('search')) {
+          await waitForSettledTables(db, new Date(), result);
+        }
       } catch (err) {
         result.problems.push(`ingest: failed: ${errorText(err)}`);
       }
