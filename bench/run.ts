@@ -241,7 +241,7 @@ async function waitForSettledTables(db: Database, since: Date, result: BenchResu
   const deadline = t0 + 180_000;
   while (performance.now() < deadline) {
     const rows = await db.query<{ settled: boolean }>(
-      "SELECT coalesce(bool_and(greatest(last_vacuum, last_autovacuum) >= $1::timestamptz), false) AS settled FROM pg_stat_user_tables WHERE relname IN ('resource', 'idx_token')",
+      "SELECT coalesce(bool_and(greatest(last_vacuum, last_autovacuum) >= $1::timestamptz), false) AS settled FROM pg_stat_user_tables WHERE relname IN ('resource', 'resource_history', 'idx_token', 'idx_string', 'idx_date', 'idx_number', 'idx_quantity', 'idx_reference', 'idx_uri', 'idx_text')",
       [since.toISOString()],
     );
     if (rows[0]?.settled === true) {
