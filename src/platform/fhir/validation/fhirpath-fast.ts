@@ -764,6 +764,23 @@ export class FastFhirPath {
 
   private member(target: Compiled, name: string): Compiled {
     const type = target.type;
+    if (type.kind === 'primitive' && name === 'value') {
+      // A FHIR primitive's value (`value.matches(…)` in an invariant on Identifier.value): here
+      // the JSON value itself. One that is not a plain value is left to fhirpath.js.
+      const tf = target.fn;
+      return {
+        fn: (f, t, env) => {
+          const out = tf(f, t, env);
+          for (const item of out) {
+            if (typeof item !== 'string' && typeof item !== 'number' && typeof item !== 'boolean') {
+              throw UNSUPPORTED;
+            }
+          }
+          return out;
+        },
+        type,
+      };
+    }
     if (type.kind !== 'path') {
       throw new CompileFailure();
     }
