@@ -854,7 +854,7 @@ export class FastFhirPath {
     if ((op === 'is' || op === 'as') && ra.k === 'member' && ra.target === undefined) {
       return this.typeOp(op, la, ra.name, focusType, thisType, resourceType, true);
     }
-    if (op === 'is' || op === 'as' || op === '~' || op === '!~' || op === 'div' || op === 'mod') {
+    if (op === 'is' || op === 'as' || op === '~' || op === '!~') {
       throw new CompileFailure();
     }
     const l = this.node(la, focusType, thisType, resourceType, true).fn;
@@ -959,6 +959,8 @@ export class FastFhirPath {
       case '-':
       case '*':
       case '/':
+      case 'div':
+      case 'mod':
         return {
           fn: (f, t, env) => {
             const a = l(f, t, env);
@@ -979,6 +981,11 @@ export class FastFhirPath {
             }
             if (op === '/') {
               throw UNSUPPORTED;
+            }
+            if (op === 'div' || op === 'mod') {
+              // Integer division truncates, and the remainder is that of the truncated division
+              // (what % computes); by zero the result is empty.
+              return y === 0 ? [] : [op === 'div' ? Math.trunc(x / y) : x % y];
             }
             return [op === '+' ? x + y : op === '-' ? x - y : x * y];
           },
