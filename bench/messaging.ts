@@ -18,11 +18,10 @@
  * `npm run bench` runs it after the FHIR benchmark. Prints figures and writes
  * bench/results/messaging.json; asserts nothing (the tests in test/messaging check behaviour).
  */
-import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Bundle, MessageHeader, Organization, Resource } from '@medplum/fhirtypes';
+import type { Bundle, Organization, Resource } from '@medplum/fhirtypes';
 import { loadConfig } from '../src/config/load.ts';
 import type { Database } from '../src/db/index.ts';
 import { IdentifierSystem } from '../src/platform/identifiers/systems.ts';
@@ -32,6 +31,8 @@ import { referenceData } from '../src/platform/registers/index.ts';
 import { buildApp } from '../src/server/app.ts';
 import { loadValidator } from '../src/server/validator.ts';
 import { createScratchDatabase, openBenchDatabase } from './lib/environment.ts';
+import { startTypeScriptWorker } from './lib/client.ts';
+import type { RateJob, SenderJob, SenderResult, ThroughputJob } from './lib/messaging-sender.ts';
 import { percentile, sortedCopy } from './lib/stats.ts';
 
 const { values } = parseArgs({
@@ -99,27 +100,6 @@ try {
     const o = orgs.get(id)!;
     return [IdentifierSystem.gln, IdentifierSystem.sor].map((system) => ({ system: system === IdentifierSystem.gln ? MESSAGE_GLN_SYSTEM : system, value: o.identifier!.find((i) => i.system === system)!.value! }));
   };
-  const message = (i: number): Bundle => {
-    const b = structuredClone(template);
-    const h = b.entry![0]!.resource as MessageHeader;
-    const oldHeader = h.id!;
-    h.id = randomUUID();
-    b.id = randomUUID();
-    b.entry![0]!.fullUrl = b.entry![0]!.fullUrl!.replace(oldHeader, h.id);
-    for (const e of b.entry!) {
-      const r = e.resource!;
-      if (r.resourceType === 'Organization') {
-        const isSender = e.fullUrl!.endsWith(`/${h.sender!.reference!}`);
-        r.identifier = addressOf(isSender ? HOSPITAL : receivers[i % receivers.length]!);
-      }
-      if (r.resourceType === 'Provenance') {
-        r.target = r.target.map((t) => (t.reference === `MessageHeader/${oldHeader}` ? { reference: `MessageHeader/${h.id!}` } : t));
-      }
-    }
-    return b;
-  };
-
-  const headerOf = (b: Bundle): string => (b.entry![0]!.resource as MessageHeader).id!;
   const log = (line: string): void => {
     process.stderr.write(`[messaging] ${line}\n`);
   };
@@ -145,35 +125,39 @@ try {
     return n;
   };
 
+  // The senders run in a worker thread: building and posting messages is the clients' work, not the server's.
+  const senders = startTypeScriptWorker(new URL('./lib/messaging-sender.ts', import.meta.url));
+  senders.unref();
+  let jobId = 0;
+  const common = { port, token, template, sender: addressOf(HOSPITAL), receivers: receivers.map(addressOf) };
+  const runSenders = (job: Omit<ThroughputJob, 'id' | keyof typeof common> | Omit<RateJob, 'id' | keyof typeof common>): Promise<SenderResult> =>
+    new Promise((resolve, reject) => {
+      const id = ++jobId;
+      const onMessage = (r: SenderResult): void => {
+        if (r.id === id) {
+          senders.off('message', onMessage);
+          if (r.error === undefined) {
+            resolve(r);
+          } else {
+            reject(new Error(`senders: ${r.error}`));
+          }
+        }
+      };
+      senders.on('message', onMessage);
+      const message: SenderJob = { ...common, ...job, id };
+      senders.postMessage(message);
+    });
+
   // Warm-up.
-  const warm: string[] = [];
-  for (let i = 0; i < 20; i++) {
-    const m = message(i);
-    warm.push(headerOf(m));
-    await (await post('/$process-message', m)).arrayBuffer();
-  }
-  await waitAcknowledged(warm, 30_000);
+  const warm = await runSenders({ kind: 'throughput', concurrency: 1, firstIndex: 0, messages: 20 });
+  await waitAcknowledged(warm.accepted.map(([h]) => h), 30_000);
 
   // Throughput: as fast as the clients go, until every acknowledgement is delivered.
   log(`throughput: ${MESSAGES} messages from ${CONCURRENCY} clients`);
-  const sentIds: string[] = [];
-  let next = 0;
-  let refused = 0;
   const start = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      for (let i = next++; i < MESSAGES; i = next++) {
-        const m = message(i);
-        const res = await post('/$process-message', m);
-        await res.arrayBuffer();
-        if (res.status === 200) {
-          sentIds.push(headerOf(m));
-        } else {
-          refused++;
-        }
-      }
-    }),
-  );
+  const sent = await runSenders({ kind: 'throughput', concurrency: CONCURRENCY, firstIndex: 20, messages: MESSAGES });
+  const sentIds = sent.accepted.map(([h]) => h);
+  const refused = sent.refused;
   const acceptSeconds = (performance.now() - start) / 1000;
   const acknowledged = await waitAcknowledged(sentIds, 300_000);
   const endToEndSeconds = (performance.now() - start) / 1000;
@@ -182,31 +166,10 @@ try {
   // Latency at a fixed rate: each message sent on its schedule.
   const total = Math.round(RATE * SECONDS);
   log(`latency: ${total} messages at ${RATE}/s`);
-  const sentAt = new Map<string, number>();
-  const inFlight: Promise<void>[] = [];
-  let refusedAtRate = 0;
-  const rateStart = Date.now();
-  for (let i = 0; i < total; i++) {
-    const due = rateStart + (i * 1000) / RATE;
-    const wait = due - Date.now();
-    if (wait > 0) {
-      await sleep(wait);
-    }
-    const m = message(MESSAGES + i);
-    const id = headerOf(m);
-    sentAt.set(id, Date.now());
-    inFlight.push(
-      post('/$process-message', m).then(async (res) => {
-        await res.arrayBuffer();
-        if (res.status !== 200) {
-          refusedAtRate++;
-          sentAt.delete(id);
-        }
-      }),
-    );
-  }
-  await Promise.all(inFlight);
-  const achievedRate = total / ((Date.now() - rateStart) / 1000);
+  const atRate = await runSenders({ kind: 'rate', rate: RATE, firstIndex: 20 + MESSAGES, messages: total });
+  const sentAt = new Map(atRate.accepted);
+  const refusedAtRate = atRate.refused;
+  const achievedRate = total / atRate.seconds;
   await waitAcknowledged([...sentAt.keys()], 120_000);
   const times = await db.query<{ header_id: string; delivered: number; acknowledged: number | null }>(
     `SELECT m.header_id, (extract(epoch FROM d.delivered) * 1000)::float8 AS delivered,
@@ -218,6 +181,7 @@ try {
   );
   const delivery = sortedCopy(times.map((t) => Number(t.delivered) - sentAt.get(t.header_id)!));
   const ackLatency = sortedCopy(times.filter((t) => t.acknowledged !== null).map((t) => Number(t.acknowledged) - sentAt.get(t.header_id)!));
+  await senders.terminate();
   await app.close();
 
   const round = (x: number): number => Math.round(x * 10) / 10;

@@ -10,15 +10,23 @@ export interface LoadClient {
 }
 
 /**
- * Starts the worker. The worker is TypeScript, so it registers tsx itself before importing
- * the worker module (Node 20 workers do not inherit the parent's `--import tsx` hooks).
+ * Starts a worker thread on a TypeScript module: the worker registers tsx itself before importing
+ * it (Node 20 workers do not inherit the parent's `--import tsx` hooks).
+ * @param module - the module's URL
+ * @returns the worker
+ */
+export function startTypeScriptWorker(module: URL): Worker {
+  const tsxApi = import.meta.resolve('tsx/esm/api');
+  const source = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(module.href)}); });`;
+  return new Worker(source, { eval: true });
+}
+
+/**
+ * Starts the load generator's worker.
  * @returns the client
  */
 export function startLoadClient(): LoadClient {
-  const tsxApi = import.meta.resolve('tsx/esm/api');
-  const workerModule = new URL('./client-worker.ts', import.meta.url).href;
-  const source = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(workerModule)}); });`;
-  const worker = new Worker(source, { eval: true });
+  const worker = startTypeScriptWorker(new URL('./client-worker.ts', import.meta.url));
   let nextId = 1;
   const pending = new Map<number, { resolve: (r: JobResult) => void; reject: (e: Error) => void; progress?: (p: IngestProgress) => void }>();
   worker.on('message', (reply: JobReply) => {
